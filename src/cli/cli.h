@@ -1,0 +1,33 @@
+/* Command-line front end: one function per subcommand (cmd_*.c), a table in
+ * main.c, and a few argument helpers shared by all of them. The commands are
+ * thin: each computation is a libzspace call that the tests also make. */
+#ifndef ZS_CLI_H
+#define ZS_CLI_H
+
+#include "zspace/core.h"
+
+typedef struct zs_cli_command {
+    const char *name;
+    int (*run)(int argc, char **argv);   /* argv[0] is the subcommand name */
+    const char *summary;
+} zs_cli_command;
+
+/* Subcommands (each in src/cli/cmd_<name>.c). Return a process exit code. */
+int zs_cmd_prepare(int argc, char **argv);
+
+/* Argument helpers: "--flag value" and "--flag=value" forms. Each returns 1
+ * if argv[*i] matched (advancing *i past a separate value), 0 otherwise;
+ * on a missing or malformed value it prints a message and sets *bad. */
+int zs_arg_str(int argc, char **argv, int *i, const char *flag, const char **out, int *bad);
+int zs_arg_int(int argc, char **argv, int *i, const char *flag, long *out, int *bad);
+int zs_arg_float(int argc, char **argv, int *i, const char *flag, double *out, int *bad);
+int zs_arg_flag(char **argv, int i, const char *flag);
+
+/* Progress line on a terminal (rate and ETA); silent when stderr is not a tty
+ * unless forced. */
+typedef struct zs_progress { const char *label; size_t total; double t0, last; int tty; } zs_progress;
+void zs_progress_start(zs_progress *p, const char *label, size_t total);
+void zs_progress_update(zs_progress *p, size_t done, const char *extra);
+void zs_progress_end(zs_progress *p, size_t done, const char *extra);
+
+#endif

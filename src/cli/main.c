@@ -1,0 +1,37 @@
+/* zspace: entry point. `zspace <command> ...` runs a CLI subcommand. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const zs_cli_command commands[] = {
+    {"prepare", zs_cmd_prepare, "decode a CelebA directory into a face cache (.zsf)"},
+};
+#define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "zspace %s - explore the latent space of a face VAE\n\n"
+            "usage: zspace <command> [options]   (zspace <command> --help for its options)\n\ncommands:\n",
+            ZS_VERSION);
+    for (int i = 0; i < NCOMMANDS; i++) fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+    zs_blas_init();
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("zspace %s\n", ZS_VERSION);
+        return 0;
+    }
+    for (int i = 0; i < NCOMMANDS; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "zspace: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

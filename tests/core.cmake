@@ -1,0 +1,1 @@
+zs_add_test(test_core test_core.c)
