@@ -1,0 +1,752 @@
+/* The VAE: config, parameter table, training step and inference
+ * (see zspace/vae.h).
+ *
+ * Graph (dfc64 numbers; general for nblocks / widths / Z):
+ *   encoder  x (3,64,64) -> nblocks x [conv 4x4 s2 p1 -> BN -> LeakyReLU 0.2]
+ *            -> flatten (256*4*4) -> fc_mu, fc_logvar (Z)
+ *   sample   z = mu + exp(logvar / 2) * eps
+ *   decoder  fc (Z -> 256*4*4) -> (nblocks-1) x [upconv 3x3 -> BN -> LeakyReLU]
+ *            -> upconv 3x3 (-> 3 channels, bias) -> sigmoid
+ * where upconv is nearest upsample x2 fused with the conv (zspace/nn.h).
+ *
+ * Threading: every activation buffer holds the whole batch; team member
+ * `tid` works on images [lo, hi) of each, so the whole batch's mu, recon...
+ * are available afterwards. Members meet only at batch-norm barriers and for
+ * the gradient reduction. Per-member scratch: im2col buffers (kept from
+ * forward for backward), a GEMM temp, and a gradient block (member 0 uses
+ * the context's own). */
+#include "zspace/vae.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- config ------------------------------------------------------------- */
+zs_vae_config zs_vae_config_default(void)
+{
+    zs_vae_config c = {.z = 128, .image = 64, .nblocks = 4, .widths = {32, 64, 128, 256}};
+    return c;
+}
+
+zs_vae_config zs_vae_config_for_image(int image, int z)
+{
+    zs_vae_config c = zs_vae_config_default();
+    c.z = z;
+    if (image == 128) {
+        c.image = 128;
+        c.nblocks = 5;   /* one more block at the top, same 256x4x4 bottleneck */
+        static const int w128[5] = {32, 32, 64, 128, 256};
+        for (int i = 0; i < 5; i++) c.widths[i] = w128[i];
+    }
+    return c;
+}
+
+zs_status zs_vae_config_check(const zs_vae_config *c)
+{
+    if (c->z < 1 || c->z > 4096) return zs_errorf(ZS_ERR_ARG, "latent size z=%d is outside 1..4096", c->z);
+    if (c->image != 64 && c->image != 128) return zs_errorf(ZS_ERR_ARG, "image size %d is not 64 or 128", c->image);
+    if (c->nblocks < 2 || c->nblocks > ZS_VAE_MAX_BLOCKS || (c->image >> c->nblocks) != 4)
+        return zs_errorf(ZS_ERR_ARG, "%d blocks do not take a %d-pixel image down to 4x4", c->nblocks, c->image);
+    for (int i = 0; i < c->nblocks; i++)
+        if (c->widths[i] < 1 || c->widths[i] > 1024)
+            return zs_errorf(ZS_ERR_ARG, "channel width %d of block %d is outside 1..1024", c->widths[i], i);
+    return ZS_OK;
+}
+
+void zs_vae_config_format(const zs_vae_config *c, char *buf, size_t n)
+{
+    int k = snprintf(buf, n, "z=%d image=%d widths=", c->z, c->image);
+    for (int i = 0; i < c->nblocks && k > 0 && (size_t)k < n; i++)
+        k += snprintf(buf + k, n - (size_t)k, "%s%d", i ? "," : "", c->widths[i]);
+}
+
+zs_status zs_vae_config_parse(const char *s, zs_vae_config *c)
+{
+    zs_vae_config r = {0};
+    char ws[128];
+    if (sscanf(s, "z=%d image=%d widths=%127s", &r.z, &r.image, ws) != 3)
+        return zs_errorf(ZS_ERR_FORMAT, "model config '%.80s' is not 'z=N image=N widths=A,B,...'", s);
+    char *p = ws;
+    while (*p) {
+        if (r.nblocks >= ZS_VAE_MAX_BLOCKS) return zs_errorf(ZS_ERR_FORMAT, "model config '%.80s': too many blocks", s);
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || (*end && *end != ',')) return zs_errorf(ZS_ERR_FORMAT, "model config '%.80s': bad widths", s);
+        r.widths[r.nblocks++] = (int)v;
+        p = *end ? end + 1 : end;
+    }
+    zs_status st = zs_vae_config_check(&r);
+    if (st != ZS_OK) return st;
+    *c = r;
+    return ZS_OK;
+}
+
+int zs_vae_config_equal(const zs_vae_config *a, const zs_vae_config *b)
+{
+    if (a->z != b->z || a->image != b->image || a->nblocks != b->nblocks) return 0;
+    for (int i = 0; i < a->nblocks; i++)
+        if (a->widths[i] != b->widths[i]) return 0;
+    return 1;
+}
+
+/* ---- model -------------------------------------------------------------- */
+static int add(zs_param_table *pt, int trainable, int fan_in, float c0, const char *fmt, int i, int nd, int d0,
+               int d1, int d2, int d3)
+{
+    char name[ZS_TENSOR_NAME];
+    snprintf(name, sizeof name, fmt, i);
+    switch (nd) {
+    case 1: return zs_table_add(pt, name, trainable, fan_in, c0, 1, d0);
+    case 2: return zs_table_add(pt, name, trainable, fan_in, c0, 2, d0, d1);
+    default: return zs_table_add(pt, name, trainable, fan_in, c0, 4, d0, d1, d2, d3);
+    }
+}
+
+/* Table order: all trainable tensors (encoder, decoder), then BN buffers.
+ * Names match tools/torch_model.py's state_dict. */
+static void build_table(zs_vae *m)
+{
+    const zs_vae_config *c = &m->cfg;
+    zs_param_table *pt = &m->table;
+    int nb = c->nblocks, top = c->widths[nb - 1], flat = top * 16;
+    zs_table_init(pt);
+    for (int i = 0; i < nb; i++) {
+        int ic = i ? c->widths[i - 1] : 3, oc = c->widths[i];
+        m->enc[i].conv_w = add(pt, 1, ic * 16, 0, "enc.conv%d.weight", i, 4, oc, ic, 4, 4);
+        m->enc[i].conv_b = -1;
+        m->enc[i].bn_g = add(pt, 1, 0, 1.0f, "enc.bn%d.weight", i, 1, oc, 0, 0, 0);
+        m->enc[i].bn_b = add(pt, 1, 0, 0.0f, "enc.bn%d.bias", i, 1, oc, 0, 0, 0);
+    }
+    m->fc_mu_w = zs_table_add(pt, "enc.fc_mu.weight", 1, flat, 0, 2, c->z, flat);
+    m->fc_mu_b = zs_table_add(pt, "enc.fc_mu.bias", 1, flat, 0, 1, c->z);
+    m->fc_lv_w = zs_table_add(pt, "enc.fc_logvar.weight", 1, flat, 0, 2, c->z, flat);
+    m->fc_lv_b = zs_table_add(pt, "enc.fc_logvar.bias", 1, flat, 0, 1, c->z);
+    m->dfc_w = zs_table_add(pt, "dec.fc.weight", 1, c->z, 0, 2, flat, c->z);
+    m->dfc_b = zs_table_add(pt, "dec.fc.bias", 1, c->z, 0, 1, flat);
+    /* decoder block i maps widths[nb-1-i] -> widths[nb-2-i]; the last -> 3 */
+    for (int i = 0; i < nb; i++) {
+        int ic = c->widths[nb - 1 - i], oc = i == nb - 1 ? 3 : c->widths[nb - 2 - i];
+        m->dec[i].conv_w = add(pt, 1, ic * 9, 0, "dec.conv%d.weight", i, 4, oc, ic, 3, 3);
+        m->dec[i].conv_b = -1;
+        if (i == nb - 1) {
+            m->dec[i].conv_b = add(pt, 1, ic * 9, 0, "dec.conv%d.bias", i, 1, oc, 0, 0, 0);
+            m->dec[i].bn_g = m->dec[i].bn_b = m->dec[i].bn_rm = m->dec[i].bn_rv = -1;
+        } else {
+            m->dec[i].bn_g = add(pt, 1, 0, 1.0f, "dec.bn%d.weight", i, 1, oc, 0, 0, 0);
+            m->dec[i].bn_b = add(pt, 1, 0, 0.0f, "dec.bn%d.bias", i, 1, oc, 0, 0, 0);
+        }
+    }
+    for (int i = 0; i < nb; i++) {
+        m->enc[i].bn_rm = add(pt, 0, 0, 0.0f, "enc.bn%d.running_mean", i, 1, c->widths[i], 0, 0, 0);
+        m->enc[i].bn_rv = add(pt, 0, 0, 1.0f, "enc.bn%d.running_var", i, 1, c->widths[i], 0, 0, 0);
+    }
+    for (int i = 0; i < nb - 1; i++) {
+        int oc = c->widths[nb - 2 - i];
+        m->dec[i].bn_rm = add(pt, 0, 0, 0.0f, "dec.bn%d.running_mean", i, 1, oc, 0, 0, 0);
+        m->dec[i].bn_rv = add(pt, 0, 0, 1.0f, "dec.bn%d.running_var", i, 1, oc, 0, 0, 0);
+    }
+}
+
+zs_vae *zs_vae_create(const zs_vae_config *cfg)
+{
+    ZS_ASSERT(zs_vae_config_check(cfg) == ZS_OK);
+    zs_vae *m = zs_xcalloc(1, sizeof *m);
+    m->cfg = *cfg;
+    build_table(m);
+    m->params = zs_alloc_aligned(sizeof(float) * m->table.total);
+    zs_table_init_params(&m->table, m->params, 0);
+    return m;
+}
+
+void zs_vae_destroy(zs_vae *m)
+{
+    if (!m) return;
+    zs_free_aligned(m->params);
+    zs_table_free(&m->table);
+    free(m);
+}
+
+void zs_vae_init(zs_vae *m, uint64_t seed) { zs_table_init_params(&m->table, m->params, seed); }
+
+size_t zs_vae_param_count(const zs_vae *m)
+{
+    size_t n = 0;
+    for (int i = 0; i < m->table.n; i++)
+        if (m->table.t[i].trainable) n += m->table.t[i].numel;
+    return n;
+}
+
+/* ---- shapes shared by training and inference ------------------------------ */
+typedef struct layer_dims {
+    zs_conv_shape enc[ZS_VAE_MAX_BLOCKS];      /* .n set per use */
+    zs_upconv_shape dec[ZS_VAE_MAX_BLOCKS];
+    size_t enc_out[ZS_VAE_MAX_BLOCKS], dec_out[ZS_VAE_MAX_BLOCKS];   /* floats per image */
+    int flat;
+    size_t img;                                /* 3*S*S */
+} layer_dims;
+
+static void dims_init(const zs_vae_config *c, layer_dims *d)
+{
+    int nb = c->nblocks, s = c->image;
+    for (int i = 0; i < nb; i++) {
+        int ic = i ? c->widths[i - 1] : 3;
+        d->enc[i] = (zs_conv_shape){1, ic, s, s, c->widths[i], 4, 4, 2, 1};
+        s /= 2;
+        d->enc_out[i] = (size_t)c->widths[i] * s * s;
+    }
+    d->flat = c->widths[nb - 1] * 16;
+    s = 4;
+    for (int i = 0; i < nb; i++) {
+        int ic = c->widths[nb - 1 - i], oc = i == nb - 1 ? 3 : c->widths[nb - 2 - i];
+        d->dec[i] = (zs_upconv_shape){1, ic, s, s, oc};
+        s *= 2;
+        d->dec_out[i] = (size_t)oc * s * s;
+    }
+    d->img = (size_t)3 * c->image * c->image;
+}
+
+/* ---- training context ----------------------------------------------------- */
+typedef struct member_ws {
+    float *cols_enc[ZS_VAE_MAX_BLOCKS], *cols_dec[ZS_VAE_MAX_BLOCKS];
+    float *tmp, *dweff;
+    float *grad;                                 /* member 0: the context's */
+    float mean_e[ZS_VAE_MAX_BLOCKS][1024], invstd_e[ZS_VAE_MAX_BLOCKS][1024];
+    float mean_d[ZS_VAE_MAX_BLOCKS][1024], invstd_d[ZS_VAE_MAX_BLOCKS][1024];
+    double rec, kl, gnorm2;
+    double *kl_dim;
+} member_ws;
+
+struct zs_vae_train {
+    zs_vae *m;
+    zs_train_desc d;
+    layer_dims dims;
+    int nt, slice;                               /* members, max images per member */
+    zs_team *team;
+    member_ws *ws;
+    float *grad, *adam_m, *adam_v;
+    float *weff[ZS_VAE_MAX_BLOCKS];              /* phase weights of decoder convs */
+    /* whole-batch activations and their gradients */
+    float *enc_pre[ZS_VAE_MAX_BLOCKS], *enc_act[ZS_VAE_MAX_BLOCKS];
+    float *dec_pre[ZS_VAE_MAX_BLOCKS], *dec_act[ZS_VAE_MAX_BLOCKS];   /* dec_pre[nb-1]: logits */
+    float *d_enc[ZS_VAE_MAX_BLOCKS], *d_dec[ZS_VAE_MAX_BLOCKS];
+    float *mu, *logvar, *eps, *z, *h, *dmu, *dlogvar, *dz, *dh, *dflat, *dflat2;
+    double *bn_fwd, *bn_bwd;                     /* [layer][member][2*1024] partials */
+    double *kl_dim;
+    long step;
+    /* per-call arguments */
+    const float *x;
+    const float *eps_in;
+    int batch;
+    float beta;
+    int do_adam;
+    int skipped;
+};
+
+#define BN_SLOT (2 * 1024)
+static double *bn_part(double *base, int layer, int member, int nt)
+{
+    return base + ((size_t)layer * nt + member) * BN_SLOT;
+}
+
+zs_vae_train *zs_vae_train_create(zs_vae *m, const zs_train_desc *desc)
+{
+    zs_vae_train *t = zs_xcalloc(1, sizeof *t);
+    t->m = m;
+    t->d = *desc;
+    if (t->d.max_batch <= 0) t->d.max_batch = 64;
+    if (t->d.threads <= 0) t->d.threads = zs_cpu_count();
+    if (t->d.lr <= 0) t->d.lr = 5e-4f;
+    if (t->d.beta <= 0 && !t->d.beta_zero) t->d.beta = 1.0f;
+    const zs_vae_config *c = &m->cfg;
+    int nb = c->nblocks, B = t->d.max_batch;
+    for (int i = 0; i < nb; i++) ZS_ASSERT(c->widths[i] <= 1024);
+    t->nt = t->d.threads > B ? B : t->d.threads;
+    t->slice = (B + t->nt - 1) / t->nt;
+    dims_init(c, &t->dims);
+    layer_dims *d = &t->dims;
+    size_t ntrain = m->table.ntrain;
+    t->grad = zs_alloc_aligned(sizeof(float) * ntrain);
+    t->adam_m = zs_alloc_aligned(sizeof(float) * ntrain);
+    t->adam_v = zs_alloc_aligned(sizeof(float) * ntrain);
+    size_t tmp = 0, weff = 0;
+    for (int i = 0; i < nb; i++) {
+        zs_conv_shape cs = d->enc[i];
+        cs.n = t->slice;
+        if (zs_conv_tmp_size(&cs) > tmp) tmp = zs_conv_tmp_size(&cs);
+        zs_upconv_shape us = d->dec[i];
+        us.n = t->slice;
+        if (zs_upconv_tmp_size(&us) > tmp) tmp = zs_upconv_tmp_size(&us);
+        if (zs_upconv_weff_size(&us) > weff) weff = zs_upconv_weff_size(&us);
+        t->weff[i] = zs_alloc_aligned(sizeof(float) * zs_upconv_weff_size(&us));
+        t->enc_pre[i] = zs_alloc_aligned(sizeof(float) * d->enc_out[i] * B);
+        t->enc_act[i] = zs_alloc_aligned(sizeof(float) * d->enc_out[i] * B);
+        t->d_enc[i] = zs_alloc_aligned(sizeof(float) * d->enc_out[i] * B);
+        t->dec_pre[i] = zs_alloc_aligned(sizeof(float) * d->dec_out[i] * B);
+        t->dec_act[i] = zs_alloc_aligned(sizeof(float) * d->dec_out[i] * B);
+        t->d_dec[i] = zs_alloc_aligned(sizeof(float) * d->dec_out[i] * B);
+    }
+    t->ws = zs_xcalloc((size_t)t->nt, sizeof *t->ws);
+    for (int k = 0; k < t->nt; k++) {
+        member_ws *w = &t->ws[k];
+        for (int i = 0; i < nb; i++) {
+            zs_conv_shape cs = d->enc[i];
+            cs.n = t->slice;
+            w->cols_enc[i] = zs_alloc_aligned(sizeof(float) * zs_conv_cols_size(&cs));
+            zs_upconv_shape us = d->dec[i];
+            us.n = t->slice;
+            w->cols_dec[i] = zs_alloc_aligned(sizeof(float) * zs_upconv_cols_size(&us));
+        }
+        w->tmp = zs_alloc_aligned(sizeof(float) * tmp);
+        w->dweff = zs_alloc_aligned(sizeof(float) * weff);
+        w->grad = k == 0 ? t->grad : zs_alloc_aligned(sizeof(float) * ntrain);
+        w->kl_dim = zs_xcalloc((size_t)c->z, sizeof(double));
+    }
+    size_t zb = (size_t)c->z * B, fb = (size_t)d->flat * B;
+    t->mu = zs_alloc_aligned(sizeof(float) * zb);
+    t->logvar = zs_alloc_aligned(sizeof(float) * zb);
+    t->eps = zs_alloc_aligned(sizeof(float) * zb);
+    t->z = zs_alloc_aligned(sizeof(float) * zb);
+    t->dmu = zs_alloc_aligned(sizeof(float) * zb);
+    t->dlogvar = zs_alloc_aligned(sizeof(float) * zb);
+    t->dz = zs_alloc_aligned(sizeof(float) * zb);
+    t->h = zs_alloc_aligned(sizeof(float) * fb);
+    t->dh = zs_alloc_aligned(sizeof(float) * fb);
+    t->dflat = zs_alloc_aligned(sizeof(float) * fb);
+    t->dflat2 = zs_alloc_aligned(sizeof(float) * fb);
+    t->bn_fwd = zs_alloc_aligned(sizeof(double) * (size_t)2 * ZS_VAE_MAX_BLOCKS * t->nt * BN_SLOT);
+    t->bn_bwd = zs_alloc_aligned(sizeof(double) * (size_t)2 * ZS_VAE_MAX_BLOCKS * t->nt * BN_SLOT);
+    t->kl_dim = zs_xcalloc((size_t)c->z, sizeof(double));
+    t->team = zs_team_create(t->nt);
+    return t;
+}
+
+void zs_vae_train_destroy(zs_vae_train *t)
+{
+    if (!t) return;
+    zs_team_destroy(t->team);
+    int nb = t->m->cfg.nblocks;
+    for (int k = 0; k < t->nt; k++) {
+        member_ws *w = &t->ws[k];
+        for (int i = 0; i < nb; i++) {
+            zs_free_aligned(w->cols_enc[i]);
+            zs_free_aligned(w->cols_dec[i]);
+        }
+        zs_free_aligned(w->tmp);
+        zs_free_aligned(w->dweff);
+        if (k) zs_free_aligned(w->grad);
+        free(w->kl_dim);
+    }
+    free(t->ws);
+    for (int i = 0; i < nb; i++) {
+        zs_free_aligned(t->weff[i]);
+        zs_free_aligned(t->enc_pre[i]);
+        zs_free_aligned(t->enc_act[i]);
+        zs_free_aligned(t->d_enc[i]);
+        zs_free_aligned(t->dec_pre[i]);
+        zs_free_aligned(t->dec_act[i]);
+        zs_free_aligned(t->d_dec[i]);
+    }
+    float *bufs[] = {t->grad, t->adam_m, t->adam_v, t->mu, t->logvar, t->eps, t->z, t->dmu,
+                     t->dlogvar, t->dz, t->h, t->dh, t->dflat, t->dflat2};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) zs_free_aligned(bufs[i]);
+    zs_free_aligned(t->bn_fwd);
+    zs_free_aligned(t->bn_bwd);
+    free(t->kl_dim);
+    free(t);
+}
+
+void zs_vae_train_set_lr(zs_vae_train *t, float lr) { t->d.lr = lr; }
+void zs_vae_train_set_beta(zs_vae_train *t, float beta) { t->d.beta = beta; }
+float zs_vae_train_lr(const zs_vae_train *t) { return t->d.lr; }
+long zs_vae_train_steps(const zs_vae_train *t) { return t->step; }
+void zs_vae_train_set_steps(zs_vae_train *t, long steps) { t->step = steps; }
+float *zs_vae_train_grads(zs_vae_train *t) { return t->grad; }
+float *zs_vae_train_adam_m(zs_vae_train *t) { return t->adam_m; }
+float *zs_vae_train_adam_v(zs_vae_train *t) { return t->adam_v; }
+const float *zs_vae_train_mu(const zs_vae_train *t) { return t->mu; }
+const float *zs_vae_train_logvar(const zs_vae_train *t) { return t->logvar; }
+const float *zs_vae_train_z(const zs_vae_train *t) { return t->z; }
+const float *zs_vae_train_recon(const zs_vae_train *t) { return t->dec_act[t->m->cfg.nblocks - 1]; }
+const double *zs_vae_train_kl_dim(const zs_vae_train *t) { return t->kl_dim; }
+
+/* Batch norm forward across the team: partial sums, barrier, combine, apply. */
+static void bn_forward(zs_vae_train *t, int tid, int layer, const zs_bn_shape *s, const float *x, const zs_vae_block_ix *ix,
+                       float *mean, float *invstd, float *y)
+{
+    float *P = t->m->params;
+    zs_bn_partial_stats(s, x, bn_part(t->bn_fwd, layer, tid, t->nt));
+    zs_team_barrier(t->team);
+    double count = (double)t->batch * s->hw;
+    zs_bn_combine(s->c, bn_part(t->bn_fwd, layer, 0, t->nt), t->nt, BN_SLOT, count, mean, invstd,
+                  tid == 0 ? zs_vae_t(t->m, P, ix->bn_rm) : NULL, tid == 0 ? zs_vae_t(t->m, P, ix->bn_rv) : NULL);
+    zs_bn_forward_apply(s, x, mean, invstd, zs_vae_t(t->m, P, ix->bn_g), zs_vae_t(t->m, P, ix->bn_b), 1, y);
+}
+
+/* Batch norm backward across the team; dy is replaced by d(pre-norm). */
+static void bn_backward(zs_vae_train *t, int tid, int layer, const zs_bn_shape *s, const float *x, const zs_vae_block_ix *ix,
+                        const float *mean, const float *invstd, float *dy, float *grad)
+{
+    float *P = t->m->params;
+    const float *gamma = zs_vae_t(t->m, P, ix->bn_g), *beta = zs_vae_t(t->m, P, ix->bn_b);
+    zs_bn_backward_partial(s, x, mean, invstd, gamma, beta, 1, dy, dy, bn_part(t->bn_bwd, layer, tid, t->nt));
+    zs_team_barrier(t->team);
+    double sums[BN_SLOT];
+    for (int c = 0; c < 2 * s->c; c++) {
+        sums[c] = 0;
+        for (int k = 0; k < t->nt; k++) sums[c] += bn_part(t->bn_bwd, layer, k, t->nt)[c];
+    }
+    if (tid == 0) {
+        float *gg = grad + t->m->table.t[ix->bn_g].offset, *gb = grad + t->m->table.t[ix->bn_b].offset;
+        for (int c = 0; c < s->c; c++) {
+            gb[c] += (float)sums[c];
+            gg[c] += (float)sums[s->c + c];
+        }
+    }
+    zs_bn_backward_apply(s, x, mean, invstd, gamma, dy, sums, (double)t->batch * s->hw, dy);
+}
+
+static void train_member(void *arg, int tid, int nt)
+{
+    zs_vae_train *t = arg;
+    zs_vae *m = t->m;
+    const zs_vae_config *c = &m->cfg;
+    layer_dims *d = &t->dims;
+    member_ws *w = &t->ws[tid];
+    float *P = m->params, *G = w->grad;
+    int nb = c->nblocks, Z = c->z;
+    size_t lo, hi;
+    zs_split((size_t)t->batch, tid, nt, &lo, &hi);
+    int n = (int)(hi - lo);
+    float scale = 1.0f / (float)t->batch;
+#define GRAD(ix) (G + m->table.t[(ix)].offset)
+#define PAR(ix) zs_vae_t(m, P, (ix))
+
+    memset(G, 0, sizeof(float) * m->table.ntrain);
+    memset(w->kl_dim, 0, sizeof(double) * (size_t)Z);
+    w->rec = w->kl = w->gnorm2 = 0;
+
+    /* ---- forward: encoder ---- */
+    const float *in = t->x + lo * d->img;
+    for (int i = 0; i < nb; i++) {
+        zs_conv_shape cs = d->enc[i];
+        cs.n = n;
+        float *pre = t->enc_pre[i] + lo * d->enc_out[i], *act = t->enc_act[i] + lo * d->enc_out[i];
+        if (n) zs_conv2d_forward(&cs, in, PAR(m->enc[i].conv_w), NULL, pre, w->cols_enc[i], w->tmp);
+        zs_bn_shape bs = {n, cs.oc, (int)(d->enc_out[i] / cs.oc)};
+        bn_forward(t, tid, i, &bs, pre, &m->enc[i], w->mean_e[i], w->invstd_e[i], act);
+        in = act;
+    }
+    float *mu = t->mu + lo * Z, *lv = t->logvar + lo * Z, *eps = t->eps + lo * Z, *z = t->z + lo * Z;
+    zs_dense_forward(n, d->flat, Z, in, PAR(m->fc_mu_w), PAR(m->fc_mu_b), mu);
+    zs_dense_forward(n, d->flat, Z, in, PAR(m->fc_lv_w), PAR(m->fc_lv_b), lv);
+    if (t->eps_in) memcpy(eps, t->eps_in + lo * Z, sizeof(float) * (size_t)n * Z);
+    else zs_reparam_noise(zs_hash64(t->d.seed ^ 0x6570735F6E6F6973ull) ^ zs_hash64((uint64_t)t->step), (int)lo, n, Z, eps);
+    zs_reparam_forward(n, Z, mu, lv, eps, z);
+
+    /* ---- forward: decoder ---- */
+    float *h = t->h + lo * d->flat;
+    zs_dense_forward(n, Z, d->flat, z, PAR(m->dfc_w), PAR(m->dfc_b), h);
+    in = h;
+    for (int i = 0; i < nb; i++) {
+        zs_upconv_shape us = d->dec[i];
+        us.n = n;
+        float *pre = t->dec_pre[i] + lo * d->dec_out[i], *act = t->dec_act[i] + lo * d->dec_out[i];
+        const float *bias = m->dec[i].conv_b >= 0 ? PAR(m->dec[i].conv_b) : NULL;
+        if (n) zs_upconv_forward(&us, in, t->weff[i], bias, pre, w->cols_dec[i], w->tmp);
+        if (i < nb - 1) {
+            zs_bn_shape bs = {n, us.oc, 4 * us.h * us.w};
+            bn_forward(t, tid, ZS_VAE_MAX_BLOCKS + i, &bs, pre, &m->dec[i], w->mean_d[i], w->invstd_d[i], act);
+        } else {
+            zs_sigmoid_forward((size_t)n * d->img, pre, act);
+        }
+        in = act;
+    }
+
+    /* ---- loss ---- */
+    float *dlogits = t->d_dec[nb - 1] + lo * d->img;
+    w->rec = zs_recon_loss(t->d.loss, n, (int)d->img, t->dec_pre[nb - 1] + lo * d->img, in, t->x + lo * d->img, scale,
+                           dlogits, NULL);
+    float *dmu = t->dmu + lo * Z, *dlv = t->dlogvar + lo * Z, *dz = t->dz + lo * Z;
+    w->kl = zs_kl_loss(n, Z, mu, lv, t->beta, scale, dmu, dlv, w->kl_dim);
+
+    /* ---- backward: decoder ---- */
+    for (int i = nb - 1; i >= 0; i--) {
+        zs_upconv_shape us = d->dec[i];
+        us.n = n;
+        float *dy = t->d_dec[i] + lo * d->dec_out[i];
+        if (i < nb - 1) {
+            zs_bn_shape bs = {n, us.oc, 4 * us.h * us.w};
+            bn_backward(t, tid, ZS_VAE_MAX_BLOCKS + i, &bs, t->dec_pre[i] + lo * d->dec_out[i], &m->dec[i],
+                        w->mean_d[i], w->invstd_d[i], dy, G);
+        }
+        float *dx = i ? t->d_dec[i - 1] + lo * d->dec_out[i - 1] : t->dh + lo * d->flat;
+        float *db = m->dec[i].conv_b >= 0 ? GRAD(m->dec[i].conv_b) : NULL;
+        if (n) zs_upconv_backward(&us, t->weff[i], dy, dx, GRAD(m->dec[i].conv_w), db, w->cols_dec[i], w->tmp, w->dweff);
+    }
+    if (n) zs_dense_backward(n, Z, d->flat, z, PAR(m->dfc_w), t->dh + lo * d->flat, dz, GRAD(m->dfc_w), GRAD(m->dfc_b));
+    zs_reparam_backward(n, Z, lv, eps, dz, dmu, dlv);
+
+    /* ---- backward: encoder ---- */
+    float *flat_in = t->enc_act[nb - 1] + lo * d->enc_out[nb - 1];
+    float *df = t->d_enc[nb - 1] + lo * d->enc_out[nb - 1], *df2 = t->dflat2 + lo * d->flat;
+    if (n) {
+        zs_dense_backward(n, d->flat, Z, flat_in, PAR(m->fc_mu_w), dmu, df, GRAD(m->fc_mu_w), GRAD(m->fc_mu_b));
+        zs_dense_backward(n, d->flat, Z, flat_in, PAR(m->fc_lv_w), dlv, df2, GRAD(m->fc_lv_w), GRAD(m->fc_lv_b));
+        for (size_t k = 0; k < (size_t)n * d->flat; k++) df[k] += df2[k];
+    }
+    for (int i = nb - 1; i >= 0; i--) {
+        zs_conv_shape cs = d->enc[i];
+        cs.n = n;
+        float *dy = t->d_enc[i] + lo * d->enc_out[i];
+        zs_bn_shape bs = {n, cs.oc, (int)(d->enc_out[i] / cs.oc)};
+        bn_backward(t, tid, i, &bs, t->enc_pre[i] + lo * d->enc_out[i], &m->enc[i], w->mean_e[i], w->invstd_e[i], dy,
+                    G);
+        float *dx = i ? t->d_enc[i - 1] + lo * d->enc_out[i - 1] : NULL;
+        if (n) zs_conv2d_backward(&cs, PAR(m->enc[i].conv_w), dy, dx, GRAD(m->enc[i].conv_w), NULL, w->cols_enc[i], w->tmp);
+    }
+
+    /* ---- reduce gradients: member k sums chunk k of every member's block ---- */
+    zs_team_barrier(t->team);
+    size_t glo, ghi;
+    zs_split(m->table.ntrain, tid, nt, &glo, &ghi);
+    double g2 = 0;
+    for (size_t k = glo; k < ghi; k++) {
+        float s = t->grad[k];
+        for (int o = 1; o < nt; o++) s += t->ws[o].grad[k];
+        t->grad[k] = s;
+        g2 += (double)s * s;
+    }
+    w->gnorm2 = g2;
+    if (!t->do_adam) return;
+    zs_team_barrier(t->team);
+    /* every member sees the same totals, so all agree on skipping */
+    double loss = 0, gn = 0;
+    for (int o = 0; o < nt; o++) {
+        loss += t->ws[o].rec + t->beta * t->ws[o].kl;
+        gn += t->ws[o].gnorm2;
+    }
+    if (!isfinite(loss) || !isfinite(gn)) {
+        if (tid == 0) t->skipped = 1;
+        return;
+    }
+    zs_adam_desc ad = {.lr = t->d.lr, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f};
+    zs_adam_update(&ad, t->step + 1, glo, ghi, P, t->grad, t->adam_m, t->adam_v);
+#undef GRAD
+#undef PAR
+}
+
+static void run_step(zs_vae_train *t, const float *x, int batch, const float *eps, int do_adam, zs_step_stats *out)
+{
+    ZS_ASSERT(batch >= 1 && batch <= t->d.max_batch);
+    zs_vae *m = t->m;
+    t->x = x;
+    t->batch = batch;
+    t->eps_in = eps;
+    t->beta = t->d.beta;
+    t->do_adam = do_adam;
+    t->skipped = 0;
+    for (int i = 0; i < m->cfg.nblocks; i++) {
+        zs_upconv_shape us = t->dims.dec[i];
+        zs_upconv_phase_weights(&us, zs_vae_t(m, m->params, m->dec[i].conv_w), t->weff[i]);
+    }
+    /* A batch smaller than the team leaves members without images; they still
+     * meet every barrier with empty slices. */
+    zs_team_run(t->team, train_member, t);
+    double rec = 0, kl = 0, g2 = 0;
+    memset(t->kl_dim, 0, sizeof(double) * (size_t)m->cfg.z);
+    for (int k = 0; k < t->nt; k++) {
+        rec += t->ws[k].rec;
+        kl += t->ws[k].kl;
+        g2 += t->ws[k].gnorm2;
+        for (int j = 0; j < m->cfg.z; j++) t->kl_dim[j] += t->ws[k].kl_dim[j];
+    }
+    zs_step_stats st = {.rec = rec / batch, .kl = kl / batch, .batch = batch, .grad_norm = sqrt(g2)};
+    st.loss = st.rec + t->beta * st.kl;
+    if (do_adam) {
+        if (!isfinite(st.loss) || !isfinite(st.grad_norm)) t->skipped = 1;
+        st.skipped = t->skipped;
+        if (!t->skipped) t->step++;
+    }
+    if (out) *out = st;
+}
+
+void zs_vae_train_forward_backward(zs_vae_train *t, const float *x, int batch, const float *eps, zs_step_stats *out)
+{
+    run_step(t, x, batch, eps, 0, out);
+}
+
+zs_status zs_vae_train_step(zs_vae_train *t, const float *x, int batch, const float *eps, zs_step_stats *out)
+{
+    zs_step_stats st;
+    run_step(t, x, batch, eps, 1, &st);
+    if (out) *out = st;
+    if (st.skipped)
+        return zs_errorf(ZS_ERR_NUMERIC, "training step %ld: loss %g, gradient norm %g: not finite, weights not updated",
+                         t->step + 1, st.loss, st.grad_norm);
+    return ZS_OK;
+}
+
+static void adam_member(void *arg, int tid, int nt)
+{
+    zs_vae_train *t = arg;
+    size_t lo, hi;
+    zs_split(t->m->table.ntrain, tid, nt, &lo, &hi);
+    zs_adam_desc ad = {.lr = t->d.lr, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f};
+    zs_adam_update(&ad, t->step + 1, lo, hi, t->m->params, t->grad, t->adam_m, t->adam_v);
+}
+
+void zs_vae_train_adam(zs_vae_train *t)
+{
+    zs_team_run(t->team, adam_member, t);
+    t->step++;
+}
+
+/* ---- inference ------------------------------------------------------------ */
+struct zs_vae_infer {
+    zs_vae *m;                    /* table and folded weights live here */
+    layer_dims dims;
+    int max_batch;
+    float *enc_w[ZS_VAE_MAX_BLOCKS], *enc_b[ZS_VAE_MAX_BLOCKS];
+    float *dec_weff[ZS_VAE_MAX_BLOCKS], *dec_b[ZS_VAE_MAX_BLOCKS];
+    float *act_a, *act_b, *cols, *tmp, *folded;
+};
+
+zs_vae_infer *zs_vae_infer_create(const zs_vae_config *cfg, int max_batch)
+{
+    zs_vae_infer *inf = zs_xcalloc(1, sizeof *inf);
+    inf->m = zs_vae_create(cfg);
+    inf->max_batch = max_batch > 0 ? max_batch : 1;
+    dims_init(cfg, &inf->dims);
+    layer_dims *d = &inf->dims;
+    int nb = cfg->nblocks, B = inf->max_batch;
+    size_t act = d->img, cols = 0, tmp = 0, wmax = 0;
+    for (int i = 0; i < nb; i++) {
+        zs_conv_shape cs = d->enc[i];
+        cs.n = B;
+        zs_upconv_shape us = d->dec[i];
+        us.n = B;
+        if (d->enc_out[i] > act) act = d->enc_out[i];
+        if (d->dec_out[i] > act) act = d->dec_out[i];
+        size_t uc = zs_upconv_cols_size(&us) / 4;   /* one phase at a time */
+        if (zs_conv_cols_size(&cs) > cols) cols = zs_conv_cols_size(&cs);
+        if (uc * 4 > cols) cols = uc * 4;
+        if (zs_conv_tmp_size(&cs) > tmp) tmp = zs_conv_tmp_size(&cs);
+        if (zs_upconv_tmp_size(&us) > tmp) tmp = zs_upconv_tmp_size(&us);
+        size_t ws = (size_t)cs.oc * cs.c * 16;
+        if (ws > wmax) wmax = ws;
+        inf->enc_w[i] = zs_alloc_aligned(sizeof(float) * ws);
+        inf->enc_b[i] = zs_alloc_aligned(sizeof(float) * (size_t)cs.oc);
+        inf->dec_weff[i] = zs_alloc_aligned(sizeof(float) * zs_upconv_weff_size(&us));
+        inf->dec_b[i] = zs_alloc_aligned(sizeof(float) * (size_t)us.oc);
+        if ((size_t)us.oc * us.c * 9 > wmax) wmax = (size_t)us.oc * us.c * 9;
+    }
+    inf->act_a = zs_alloc_aligned(sizeof(float) * act * B);
+    inf->act_b = zs_alloc_aligned(sizeof(float) * act * B);
+    inf->cols = zs_alloc_aligned(sizeof(float) * cols);
+    inf->tmp = zs_alloc_aligned(sizeof(float) * tmp);
+    inf->folded = zs_alloc_aligned(sizeof(float) * wmax);
+    return inf;
+}
+
+void zs_vae_infer_destroy(zs_vae_infer *inf)
+{
+    if (!inf) return;
+    for (int i = 0; i < inf->m->cfg.nblocks; i++) {
+        zs_free_aligned(inf->enc_w[i]);
+        zs_free_aligned(inf->enc_b[i]);
+        zs_free_aligned(inf->dec_weff[i]);
+        zs_free_aligned(inf->dec_b[i]);
+    }
+    zs_free_aligned(inf->act_a);
+    zs_free_aligned(inf->act_b);
+    zs_free_aligned(inf->cols);
+    zs_free_aligned(inf->tmp);
+    zs_free_aligned(inf->folded);
+    zs_vae_destroy(inf->m);
+    free(inf);
+}
+
+const zs_vae_config *zs_vae_infer_config(const zs_vae_infer *inf) { return &inf->m->cfg; }
+
+/* Fold eval-mode batch norm into the preceding conv: w' = w * g / sqrt(rv + eps),
+ * b' = beta - rm * g / sqrt(rv + eps). */
+static void fold_bn(const zs_vae *m, const zs_vae_block_ix *ix, int oc, size_t per_oc, const float *w, float *wout,
+                    float *bout)
+{
+    const float *g = zs_vae_t(m, m->params, ix->bn_g), *b = zs_vae_t(m, m->params, ix->bn_b);
+    const float *rm = zs_vae_t(m, m->params, ix->bn_rm), *rv = zs_vae_t(m, m->params, ix->bn_rv);
+    for (int o = 0; o < oc; o++) {
+        float k = g[o] / sqrtf(rv[o] + ZS_BN_EPS);
+        for (size_t j = 0; j < per_oc; j++) wout[(size_t)o * per_oc + j] = w[(size_t)o * per_oc + j] * k;
+        bout[o] = b[o] - rm[o] * k;
+    }
+}
+
+void zs_vae_infer_load(zs_vae_infer *inf, const float *params)
+{
+    zs_vae *m = inf->m;
+    memcpy(m->params, params, sizeof(float) * m->table.total);
+    layer_dims *d = &inf->dims;
+    for (int i = 0; i < m->cfg.nblocks; i++) {
+        zs_conv_shape cs = d->enc[i];
+        fold_bn(m, &m->enc[i], cs.oc, (size_t)cs.c * 16, zs_vae_t(m, m->params, m->enc[i].conv_w), inf->enc_w[i],
+                inf->enc_b[i]);
+        zs_upconv_shape us = d->dec[i];
+        const float *w = zs_vae_t(m, m->params, m->dec[i].conv_w);
+        if (m->dec[i].bn_g >= 0) {
+            fold_bn(m, &m->dec[i], us.oc, (size_t)us.c * 9, w, inf->folded, inf->dec_b[i]);
+            w = inf->folded;
+        } else {
+            memcpy(inf->dec_b[i], zs_vae_t(m, m->params, m->dec[i].conv_b), sizeof(float) * (size_t)us.oc);
+        }
+        zs_upconv_phase_weights(&us, w, inf->dec_weff[i]);
+    }
+}
+
+void zs_vae_encode(zs_vae_infer *inf, const float *x, int n, float *mu, float *logvar)
+{
+    zs_vae *m = inf->m;
+    layer_dims *d = &inf->dims;
+    int Z = m->cfg.z;
+    for (int s0 = 0; s0 < n; s0 += inf->max_batch) {
+        int b = n - s0 < inf->max_batch ? n - s0 : inf->max_batch;
+        const float *in = x + (size_t)s0 * d->img;
+        float *bufs[2] = {inf->act_a, inf->act_b};
+        for (int i = 0; i < m->cfg.nblocks; i++) {
+            zs_conv_shape cs = d->enc[i];
+            cs.n = b;
+            float *out = bufs[i & 1];
+            zs_conv2d_forward(&cs, in, inf->enc_w[i], inf->enc_b[i], out, inf->cols, inf->tmp);
+            zs_leaky_relu_forward(d->enc_out[i] * b, out, ZS_LEAKY_SLOPE, out);
+            in = out;
+        }
+        zs_dense_forward(b, d->flat, Z, in, zs_vae_t(m, m->params, m->fc_mu_w), zs_vae_t(m, m->params, m->fc_mu_b),
+                         mu + (size_t)s0 * Z);
+        if (logvar)
+            zs_dense_forward(b, d->flat, Z, in, zs_vae_t(m, m->params, m->fc_lv_w), zs_vae_t(m, m->params, m->fc_lv_b),
+                             logvar + (size_t)s0 * Z);
+    }
+}
+
+void zs_vae_decode(zs_vae_infer *inf, const float *z, int n, float *out)
+{
+    zs_vae *m = inf->m;
+    layer_dims *d = &inf->dims;
+    int Z = m->cfg.z, nb = m->cfg.nblocks;
+    for (int s0 = 0; s0 < n; s0 += inf->max_batch) {
+        int b = n - s0 < inf->max_batch ? n - s0 : inf->max_batch;
+        float *bufs[2] = {inf->act_a, inf->act_b};
+        zs_dense_forward(b, Z, d->flat, z + (size_t)s0 * Z, zs_vae_t(m, m->params, m->dfc_w),
+                         zs_vae_t(m, m->params, m->dfc_b), bufs[1]);
+        const float *in = bufs[1];
+        for (int i = 0; i < nb; i++) {
+            zs_upconv_shape us = d->dec[i];
+            us.n = b;
+            float *o = i == nb - 1 ? out + (size_t)s0 * d->img : bufs[i & 1];
+            zs_upconv_forward(&us, in, inf->dec_weff[i], inf->dec_b[i], o, inf->cols, inf->tmp);
+            if (i < nb - 1) zs_leaky_relu_forward(d->dec_out[i] * b, o, ZS_LEAKY_SLOPE, o);
+            else zs_sigmoid_forward(d->img * b, o, o);
+            in = o;
+        }
+    }
+}
