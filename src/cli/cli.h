@@ -14,6 +14,10 @@ typedef struct zs_cli_command {
 
 /* Subcommands (each in src/cli/cmd_<name>.c). Return a process exit code. */
 int zs_cmd_prepare(int argc, char **argv);
+int zs_cmd_train(int argc, char **argv);
+int zs_cmd_eval(int argc, char **argv);
+int zs_cmd_recon(int argc, char **argv);
+int zs_cmd_export(int argc, char **argv);
 
 /* Argument helpers: "--flag value" and "--flag=value" forms. Each returns 1
  * if argv[*i] matched (advancing *i past a separate value), 0 otherwise;

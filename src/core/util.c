@@ -1,7 +1,9 @@
 /* Random numbers, CRC32, time and file helpers (see zspace/core.h). */
 #include "zspace/core.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <math.h>
@@ -131,8 +133,37 @@ zs_status zs_read_file(const char *path, uint8_t **data, size_t *len, size_t max
     return ZS_OK;
 }
 
+/* Remove "<path>.tmp.<pid>" files left by processes that no longer exist
+ * (killed mid-save), so crashes do not pile up partial checkpoints. */
+static void remove_stale_temps(const char *path)
+{
+    char *d = zs_xstrdup(path), *b = zs_xstrdup(path);
+    const char *dir = dirname(d), *base = basename(b);
+    size_t bl = strlen(base);
+    DIR *dp = opendir(dir);
+    if (dp) {
+        struct dirent *e;
+        while ((e = readdir(dp))) {
+            if (strncmp(e->d_name, base, bl) != 0 || strncmp(e->d_name + bl, ".tmp.", 5) != 0) continue;
+            char *end;
+            long pid = strtol(e->d_name + bl + 5, &end, 10);
+            if (*end || pid <= 0 || pid == (long)getpid()) continue;
+            if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;   /* alive, or not ours to judge */
+            size_t fl = strlen(dir) + strlen(e->d_name) + 2;
+            char *full = zs_xmalloc(fl);
+            snprintf(full, fl, "%s/%s", dir, e->d_name);
+            if (unlink(full) == 0) zs_log(ZS_LOG_INFO, "removed %s, left by an interrupted save", full);
+            free(full);
+        }
+        closedir(dp);
+    }
+    free(d);
+    free(b);
+}
+
 zs_status zs_atomic_open(zs_atomic_file *af, const char *path)
 {
+    remove_stale_temps(path);
     memset(af, 0, sizeof *af);
     af->path = zs_xstrdup(path);
     size_t n = strlen(path) + 32;

@@ -1,0 +1,27 @@
+/* A user's photo into the model's input. */
+#include "zspace/latent.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+zs_crop zs_photo_crop(int w, int h, zs_crop face)
+{
+    if (w <= 0 || h <= 0) return face;
+    if (fabs((double)h / w - 218.0 / 178.0) < 0.01) return face;
+    /* largest centred square; side is relative to the width */
+    double side = w < h ? 1.0 : (double)h / w;
+    return (zs_crop){0.5f, 0.5f, (float)side};
+}
+
+zs_status zs_photo_load_face(const char *path, zs_crop face, int size, float *chw)
+{
+    zs_image im;
+    zs_status st = zs_image_load(&im, path);
+    if (st != ZS_OK) return st;
+    uint8_t *hwc = zs_xmalloc((size_t)size * size * 3);
+    st = zs_image_crop_resize(&im, zs_photo_crop(im.w, im.h, face), size, hwc);
+    if (st == ZS_OK) zs_face_to_chw(hwc, size, chw, 0);
+    free(hwc);
+    zs_image_free(&im);
+    return st;
+}
