@@ -174,5 +174,6 @@ int main(int argc, char **argv)
     test_usage();
     test_fixtures();
     test_slice();
+    if (zs_test_failures == 0) fx_cleanup();
     TEST_END();
 }

@@ -2,15 +2,18 @@
 #include "test_data_fixture.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <jpeglib.h>
 #include <png.h>
 
+#include "testutil.h"
 #include "zspace/core.h"
 
 uint8_t *fx_picture(int w, int h, int seed)
@@ -142,7 +145,8 @@ uint8_t *fx_png(const uint8_t *rgb, int w, int h, const char *kind, size_t *len)
             const uint8_t *p = s + 3 * x;
             if (ch == 1 && ct == PNG_COLOR_TYPE_GRAY) v[0] = (p[0] * 299u + p[1] * 587u + p[2] * 114u + 500) / 1000;
             else if (ct == PNG_COLOR_TYPE_PALETTE)
-                v[0] = (unsigned)(((p[0] * 7 + 127) / 255) << 5 | ((p[1] * 7 + 127) / 255) << 2 | ((p[2] * 3 + 127) / 255));
+                v[0] = (unsigned)(((p[0] * 7 + 127) / 255) << 5 | ((p[1] * 7 + 127) / 255) << 2 |
+                                  ((p[2] * 3 + 127) / 255));
             else {
                 v[0] = p[0], v[1] = p[1], v[2] = p[2];
                 v[3] = (unsigned)(w > 1 ? x * 255 / (w - 1) : 255);
@@ -268,3 +272,11 @@ int fx_run(const char *cmd, char **output)
     if (st == -1 || !WIFEXITED(st)) return -1;
     return WEXITSTATUS(st);
 }
+
+static int rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+    (void)sb, (void)type, (void)ftw;
+    return remove(path);
+}
+
+void fx_cleanup(void) { nftw(zs_test_tmpdir(), rm_entry, 16, FTW_DEPTH | FTW_PHYS); }

@@ -48,6 +48,10 @@ int fx_attr_value(int id, int a);
 int fx_partition_of(int id);
 int fx_make_celeba(const char *root, const fx_celeba *c);   /* 0 on success */
 
+/* Remove zs_test_tmpdir() and everything in it (tests call it when they
+ * pass, so a failing run leaves its files to look at). */
+void fx_cleanup(void);
+
 /* Run a command line; returns its exit status (-1 on failure to run) and
  * its stdout+stderr (malloc'd) in *output if output != NULL. */
 int fx_run(const char *cmd, char **output);

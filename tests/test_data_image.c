@@ -72,7 +72,8 @@ static void test_jpeg_cmyk(void)
         CHECKF(zs_image_load_mem(&img, "cmyk.jpg", jpg, len) == ZS_OK, "%s", zs_last_error());
         CHECK(img.w == w && img.h == h);
         double m = mean_abs(img.rgb, pic, (size_t)w * h * 3, NULL);
-        CHECKF(m < (comps == 4 ? 3.0 : 6.0), "%s JPEG differs from its RGB source by %.2f on average", comps == 4 ? "CMYK" : "YCCK", m);
+        CHECKF(m < (comps == 4 ? 3.0 : 6.0), "%s JPEG differs from its RGB source by %.2f on average",
+               comps == 4 ? "CMYK" : "YCCK", m);
         zs_image_free(&img);
         /* the face path hands CMYK to the general path: same result */
         uint8_t a[24 * 24 * 3], b[24 * 24 * 3];
@@ -337,7 +338,8 @@ static void ref_crop(const zs_image *im, zs_crop c, int size, double *out)
                     for (int i = (int)floor(a0); i < a1; i++) {
                         double wx = fmin(a1, i + 1) - fmax(a0, i);
                         if (wx <= 0) continue;
-                        acc += wx * wy * im->rgb[((size_t)clampi(j, 0, im->h - 1) * im->w + clampi(i, 0, im->w - 1)) * 3 + ch];
+                        size_t at = (size_t)clampi(j, 0, im->h - 1) * im->w + clampi(i, 0, im->w - 1);
+                        acc += wx * wy * im->rgb[at * 3 + ch];
                     }
                 }
                 out[((size_t)oy * size + ox) * 3 + ch] = acc / (st * st);
@@ -431,6 +433,23 @@ static void test_face_load(void)
         CHECKF(worst_mean <= 4.0, "%s: mean difference %.2f", cases[k].what, worst_mean);
         fprintf(stderr, "  face path vs general, %s: mean %.2f, max %d\n", cases[k].what, worst_mean, worst_max);
     }
+    /* crops hanging over the image's edges (edge pixels repeated) */
+    zs_crop over[] = {{0.1f, 0.9f, 0.8f}, {0.95f, 0.05f, 0.5f}, {0.5f, 0.5f, 1.3f}};
+    for (int k = 0; k < 3; k++) {
+        uint8_t *pic = fx_picture(178, 218, 60 + k);
+        size_t len;
+        uint8_t *jpg = fx_jpeg(pic, 178, 218, 3, 90, 0, &len);
+        zs_image img;
+        uint8_t a[48 * 48 * 3], b[48 * 48 * 3];
+        CHECK(zs_image_load_mem(&img, "o.jpg", jpg, len) == ZS_OK);
+        CHECK(zs_image_crop_resize(&img, over[k], 48, a) == ZS_OK);
+        CHECK(zs_face_load_mem("o.jpg", jpg, len, over[k], 48, b) == ZS_OK);
+        double m = mean_abs(a, b, sizeof a, NULL);
+        CHECKF(m <= 4.0, "crop %d over the edge: mean difference %.2f", k, m);
+        zs_image_free(&img);
+        free(jpg);
+        free(pic);
+    }
     /* PNG goes through the general path: identical */
     uint8_t *pic = fx_picture(178, 218, 7);
     size_t len;
@@ -514,5 +533,6 @@ int main(void)
     test_face_load();
     test_writers();
     test_chw();
+    if (zs_test_failures == 0) fx_cleanup();
     TEST_END();
 }

@@ -189,5 +189,6 @@ int main(void)
     test_layouts();
     test_partial_partition();
     test_errors();
+    if (zs_test_failures == 0) fx_cleanup();
     TEST_END();
 }

@@ -70,7 +70,8 @@ static int follow(zs_loader *l, const zs_cache *c, const int *split, int n, uint
         int got = zs_loader_next_ex(l, x, idx, fl, &ge, &gb);
         int want_n = n - b * batch < batch ? n - b * batch : batch;
         if (got != want_n || ge != e || gb != b) {
-            fprintf(stderr, "batch %d: got %d images epoch %d batch %d, want %d, %d, %d\n", t, got, ge, gb, want_n, e, b);
+            fprintf(stderr, "batch %d: got %d images epoch %d batch %d, want %d, %d, %d\n", t, got, ge, gb, want_n, e,
+                    b);
             ok = 0;
             break;
         }
@@ -265,5 +266,6 @@ int main(void)
     test_properties(c);
     test_races(c);
     zs_cache_close(c);
+    if (zs_test_failures == 0) fx_cleanup();
     TEST_END();
 }

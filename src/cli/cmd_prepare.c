@@ -127,9 +127,9 @@ int zs_cmd_prepare(int argc, char **argv)
         fprintf(stderr, "zspace prepare: %s\n", zs_last_error());
         return 1;
     }
+    printf("decoding %.2f s, writing and syncing %.2f s\n", rep.decode_seconds, rep.seconds - rep.decode_seconds);
     printf("wrote %d faces, %d bad images, %.2f s, %.0f faces/s, %llu bytes -> %s (hash %016llx)\n", rep.written,
            rep.bad, rep.seconds, rep.seconds > 0 ? rep.total / rep.seconds : 0.0, (unsigned long long)rep.bytes, out,
            (unsigned long long)rep.hash);
-    printf("  decoding %.2f s, writing and syncing %.2f s\n", rep.decode_seconds, rep.seconds - rep.decode_seconds);
     return 0;
 }

@@ -470,7 +470,10 @@ static void taps_build(taps *t, double a0, double step, int n, int lo, int hi, i
     }
 }
 
-static size_t taps_bytes(double step, int n) { return (size_t)n * (2 * sizeof(int) + sizeof(float) * (size_t)((int)ceil(step) + 2)); }
+static size_t taps_bytes(double step, int n)
+{
+    return (size_t)n * (2 * sizeof(int) + sizeof(float) * (size_t)((int)ceil(step) + 2));
+}
 
 void zs_area_resize(const uint8_t *src, int cols, int rows, size_t stride, int row0, int img_h, double x0,
                     double y0, double side, int size, uint8_t *out)
@@ -485,9 +488,9 @@ void zs_area_resize(const uint8_t *src, int cols, int rows, size_t stride, int r
     char *mem = zs_xmalloc(2 * tb);
     taps_build(&tx, x0, step, size, 0, cols, 0, mem);
     taps_build(&ty, y0, step, size, 0, img_h, r0, mem + tb);
-    /* Vertical pass first, over the columns the horizontal taps read: it
-     * runs along contiguous bytes (the compiler vectorises it); the
-     * horizontal pass then works on only `size` rows of floats. */
+    /* Vertical pass first, over only the columns the horizontal taps read,
+     * along contiguous bytes; the horizontal pass then has `size` rows of
+     * floats to reduce. tmp: (size, c1 - c0, 3). */
     int c0 = tx.first[0], c1 = tx.first[size - 1] + tx.count[size - 1];
     size_t cw = (size_t)(c1 - c0) * 3;
     float *tmp = zs_xmalloc(sizeof(float) * cw * (size_t)size);
@@ -517,7 +520,7 @@ void zs_area_resize(const uint8_t *src, int cols, int rows, size_t stride, int r
             }
             for (int c = 0; c < 3; c++) {
                 float v = a[c] + 0.5f;
-                d[3 * o + c] = v <= 0 ? 0 : v >= 255 ? 255 : (uint8_t)v;
+                d[3 * o + c] = v > 0 ? (v < 255 ? (uint8_t)v : 255) : 0;   /* NaN -> 0 */
             }
         }
     }
