@@ -125,8 +125,8 @@ static void test_conv(zs_conv_shape s, int with_bias)
         fd_check(&c, k.b, db, (size_t)s.oc, w2);
     }
     /* fast path vs reference */
-    float *y2 = zeros(ny), *cols = zeros(zs_conv_cols_size(&s)), *tmp = zeros(zs_conv_tmp_size(&s));
-    zs_conv2d_forward(&s, k.x, k.w, k.b, y2, cols, tmp);
+    float *y2 = zeros(ny), *scratch = zeros(zs_conv_scratch_size(&s));
+    zs_conv2d_forward(&s, k.x, k.w, k.b, y2, scratch);
     double e = zs_test_rel_err(y2, c.y, ny, 1e-3);
     CHECKF(e <= FAST_TOL, "%s: fast forward differs from reference by %.3g", what, e);
     float *dx2 = zeros(nx), *dw2 = zeros(nw), *db2 = zeros((size_t)s.oc);
@@ -134,12 +134,12 @@ static void test_conv(zs_conv_shape s, int with_bias)
     for (size_t i = 0; i < nw; i++) dw2[i] = dw[i] * 0.0f + 0.25f;
     float *dw_ref = zeros(nw);
     for (size_t i = 0; i < nw; i++) dw_ref[i] = 0.25f + dw[i];
-    zs_conv2d_backward(&s, k.w, c.r, dx2, dw2, with_bias ? db2 : NULL, cols, tmp);
+    zs_conv2d_backward(&s, k.x, k.w, c.r, dx2, dw2, with_bias ? db2 : NULL, scratch);
     CHECKF(zs_test_rel_err(dx2, dx, nx, 1e-3) <= FAST_TOL, "%s: fast dx differs", what);
     CHECKF(zs_test_rel_err(dw2, dw_ref, nw, 1e-3) <= FAST_TOL, "%s: fast dw differs (or does not accumulate)", what);
     if (with_bias) CHECKF(zs_test_rel_err(db2, db, (size_t)s.oc, 1e-3) <= FAST_TOL, "%s: fast db differs", what);
     free(k.x); free(k.w); free(k.b); free(c.y); free(c.r); free(dx); free(dw); free(db);
-    free(y2); free(cols); free(tmp); free(dx2); free(dw2); free(db2); free(dw_ref);
+    free(y2); free(scratch); free(dx2); free(dw2); free(db2); free(dw_ref);
 }
 
 /* ---- upsample and upconv ------------------------------------------------------ */
@@ -189,19 +189,25 @@ static void test_upconv(zs_upconv_shape s, int with_bias)
         fd_check(&c, k.b, db, (size_t)s.oc, w2);
     }
     /* the phase decomposition equals upsample-then-conv */
-    float *weff = zeros(zs_upconv_weff_size(&s)), *cols = zeros(zs_upconv_cols_size(&s));
-    float *tmp = zeros(zs_upconv_tmp_size(&s)), *dweff = zeros(zs_upconv_weff_size(&s)), *y2 = zeros(ny);
+    float *weff = zeros(zs_upconv_weff_size(&s)), *scratch = zeros(zs_upconv_scratch_size(&s)), *y2 = zeros(ny);
     zs_upconv_phase_weights(&s, k.w, weff);
-    zs_upconv_forward(&s, k.x, weff, k.b, y2, cols, tmp);
+    zs_upconv_forward(&s, k.x, weff, k.b, y2, scratch);
     double e = zs_test_rel_err(y2, c.y, ny, 1e-3);
     CHECKF(e <= FAST_TOL, "%s: fast forward differs from reference by %.3g", what, e);
+    float *packed = zeros(zs_upconv_packed_size(&s)), *y3 = zeros(ny);
+    zs_upconv_pack_weights(&s, weff, packed);
+    zs_upconv_forward_packed(&s, k.x, packed, k.b, y3, scratch);
+    e = zs_test_rel_err(y3, c.y, ny, 1e-3);
+    CHECKF(e <= FAST_TOL, "%s: packed-weight forward differs from reference by %.3g", what, e);
+    free(packed);
+    free(y3);
     float *dx2 = zeros(nx), *dw2 = zeros(nw), *db2 = zeros((size_t)s.oc);
-    zs_upconv_backward(&s, weff, c.r, dx2, dw2, with_bias ? db2 : NULL, cols, tmp, dweff);
+    zs_upconv_backward(&s, k.x, weff, c.r, dx2, dw2, with_bias ? db2 : NULL, scratch);
     CHECKF(zs_test_rel_err(dx2, dx, nx, 1e-3) <= FAST_TOL, "%s: fast dx differs", what);
     CHECKF(zs_test_rel_err(dw2, dw, nw, 1e-3) <= FAST_TOL, "%s: fast dw differs", what);
     if (with_bias) CHECKF(zs_test_rel_err(db2, db, (size_t)s.oc, 1e-3) <= FAST_TOL, "%s: fast db differs", what);
     free(k.x); free(k.w); free(k.b); free(c.y); free(c.r); free(dx); free(dw); free(db);
-    free(weff); free(cols); free(tmp); free(dweff); free(y2); free(dx2); free(dw2); free(db2);
+    free(weff); free(scratch); free(y2); free(dx2); free(dw2); free(db2);
 }
 
 /* ---- dense ------------------------------------------------------------------ */
@@ -338,7 +344,24 @@ static void ew_fwd(fd_case *c)
 
 static void test_elementwise(void)
 {
-    size_t n = 200;
+    /* the vector sigmoid (its own exp) against libm, tails included */
+    {
+        enum { N = 1003 };
+        float *x = rnd(N, 44, -30, 30), y[N];
+        x[0] = 0.0f;
+        x[1] = -100.0f;
+        x[2] = 100.0f;
+        zs_sigmoid_forward(N, x, y);
+        double worst = 0;
+        for (int i = 0; i < N; i++) {
+            double want = 1.0 / (1.0 + exp(-(double)x[i]));
+            if (want > 1e-30) worst = fmax(worst, fabs(y[i] - want) / want);
+        }
+        CHECKF(worst <= 3e-7, "sigmoid: relative error %.3g > 3e-7", worst);
+        CHECK(y[0] == 0.5f && y[1] >= 0.0f && y[1] < 1e-37f && y[2] == 1.0f);
+        free(x);
+    }
+    size_t n = 203;   /* 25 vectors of 8 and a tail */
     for (int which = 0; which < 2; which++) {
         ew_ctx k = {rnd(n, 19, -3, 3), n, which};
         /* keep leaky inputs away from the kink at 0 */
@@ -455,6 +478,23 @@ static void test_adam(void)
     CHECK(fabs(p[0] - pp[0]) < 1e-6 && fabs(p[1] - pp[1]) < 1e-6);
     /* the first step moves each parameter by lr against its gradient's sign */
     CHECK(fabs(pp[0] - (1.0 - 0.2)) < 1e-6);
+    /* the vector loop (8 at a time from an unaligned start) matches the plain formula */
+    enum { N = 37, LO = 3 };
+    float *p2 = rnd(N, 40, -1, 1), *g2 = rnd(N, 41, -1, 1), *m2 = rnd(N, 42, -0.1f, 0.1f), *v2 = rnd(N, 43, 0, 0.01f);
+    float q[N], qm[N], qv[N];
+    memcpy(q, p2, sizeof q);
+    memcpy(qm, m2, sizeof qm);
+    memcpy(qv, v2, sizeof qv);
+    zs_adam_update(&d, 3, LO, N, p2, g2, m2, v2);
+    float step = (float)(0.1 / (1 - pow(0.9f, 3))), isb = (float)(1.0 / sqrt(1 - pow(0.999f, 3)));
+    for (int i = LO; i < N; i++) {
+        qm[i] = 0.9f * qm[i] + (1.0f - 0.9f) * g2[i];
+        qv[i] = 0.999f * qv[i] + (1.0f - 0.999f) * g2[i] * g2[i];
+        q[i] -= step * qm[i] / (sqrtf(qv[i]) * isb + 1e-8f);
+    }
+    CHECK(zs_test_rel_err(p2, q, N, 1e-3) <= 1e-6 && zs_test_rel_err(m2, qm, N, 1e-3) <= 1e-6 &&
+          zs_test_rel_err(v2, qv, N, 1e-6) <= 1e-6);
+    free(p2); free(g2); free(m2); free(v2);
 }
 
 static void test_table(void)
@@ -489,10 +529,23 @@ int main(void)
     test_conv((zs_conv_shape){1, 4, 6, 6, 2, 1, 1, 1, 0}, 1);
     test_conv((zs_conv_shape){2, 2, 9, 7, 3, 3, 2, 3, 0}, 1);
     test_conv((zs_conv_shape){2, 2, 5, 5, 2, 5, 5, 1, 2}, 0);
+    /* the fast path's chunking: chunks of 2 images then a lone one (P = 160) */
+    test_conv((zs_conv_shape){3, 2, 32, 20, 3, 4, 4, 2, 1}, 1);
     test_upsample();
     test_upconv((zs_upconv_shape){2, 3, 4, 4, 5}, 0);
     test_upconv((zs_upconv_shape){3, 2, 3, 5, 3}, 1);
     test_upconv((zs_upconv_shape){1, 4, 2, 2, 2}, 1);
+    /* im2col + sgemm path (OC > 4) with chunks of 3 then 2 images (HW = 96) */
+    test_upconv((zs_upconv_shape){5, 2, 8, 12, 6}, 1);
+    /* ... with a GEMM width (2 x 15) that leaves a tail after 16-wide tiles */
+    test_upconv((zs_upconv_shape){2, 3, 3, 5, 7}, 0);
+    /* packed inference GEMM's 8 x 16 tiles (two 4-row panels, width 2 x 16)
+     * followed by a lone 4-row panel with 3 rows used (OC = 11) */
+    test_upconv((zs_upconv_shape){2, 3, 4, 4, 11}, 1);
+    /* ... and 8 x 16 tiles that are skipped because the width (15) is not a multiple of 16 */
+    test_upconv((zs_upconv_shape){1, 2, 3, 5, 16}, 0);
+    /* direct path (OC <= 4) like the output layer, smaller: flat runs of 7 x 11 = 9 vectors and a tail */
+    test_upconv((zs_upconv_shape){2, 8, 7, 9, 3}, 1);
     test_dense(3, 17, 5);
     test_dense(1, 64, 32);
     test_bn(1, 0);

@@ -1,14 +1,17 @@
 /*
  * zspace/nn.h - the neural-network engine: float32 NCHW layers with forward
  * and backward passes, each with a plain reference loop beside the fast path
- * (im2col + OpenBLAS sgemm) that tests hold together, plus the VAE loss,
- * reparameterisation, Adam, and a table of named tensors carving one
- * contiguous buffer per family (parameters, gradients, Adam moments).
+ * (im2col + OpenBLAS sgemm a few images at a time, or a direct vector loop)
+ * that tests hold together, plus the VAE loss, reparameterisation, Adam, and
+ * a table of named tensors carving one contiguous buffer per family
+ * (parameters, gradients, Adam moments). The engine's own loops use explicit
+ * 8-float vectors (src/nn/simd.h) with AVX2/AVX-512 clones chosen at load
+ * time; they give the same bits on every x86-64.
  *
  *     zs_conv_shape s = {.n = 4, .c = 3, .h = 64, .w = 64, .oc = 32, .kh = 4, .kw = 4, .stride = 2, .pad = 1};
- *     float *cols = zs_alloc_aligned(zs_conv_cols_size(&s) * sizeof(float));
- *     zs_conv2d_forward(&s, x, w, NULL, y, cols, tmp);     // y: (4, 32, 32, 32)
- *     zs_conv2d_backward(&s, x, w, dy, dx, dw, NULL, cols, tmp);
+ *     float *scratch = zs_alloc_aligned(zs_conv_scratch_size(&s) * sizeof(float));
+ *     zs_conv2d_forward(&s, x, w, NULL, y, scratch);       // y: (4, 32, 32, 32)
+ *     zs_conv2d_backward(&s, x, w, dy, dx, dw, NULL, scratch);
  *
  * Conventions: every function works on a batch slice and never allocates;
  * callers own all buffers (allocated once, reused every step). Gradients of
@@ -31,18 +34,20 @@ extern "C" {
 typedef struct zs_conv_shape { int n, c, h, w, oc, kh, kw, stride, pad; } zs_conv_shape;
 int zs_conv_oh(const zs_conv_shape *s);
 int zs_conv_ow(const zs_conv_shape *s);
-size_t zs_conv_cols_size(const zs_conv_shape *s);   /* floats: (C*KH*KW) x (N*OH*OW) */
-size_t zs_conv_tmp_size(const zs_conv_shape *s);    /* floats: OC x N*OH*OW, or C*H*W x N */
+/* Floats of scratch the fast path needs for a slice of s->n images (enough
+ * for any smaller n too). The fast path works a few images at a time, so
+ * this stays near the L2 size whatever the batch. */
+size_t zs_conv_scratch_size(const zs_conv_shape *s);
 
 void zs_conv2d_forward_ref(const zs_conv_shape *s, const float *x, const float *w, const float *b, float *y);
 void zs_conv2d_backward_ref(const zs_conv_shape *s, const float *x, const float *w, const float *dy,
                             float *dx, float *dw, float *db);
-/* Fast path: cols (kept for backward) and tmp are caller scratch. */
+/* Fast path (im2col + sgemm). Nothing is kept between forward and backward:
+ * backward takes the forward's input x again. dx may be NULL (first layer). */
 void zs_conv2d_forward(const zs_conv_shape *s, const float *x, const float *w, const float *b, float *y,
-                       float *cols, float *tmp);
-/* cols must hold the forward's im2col of x; dx may be NULL (first layer). */
-void zs_conv2d_backward(const zs_conv_shape *s, const float *w, const float *dy, float *dx, float *dw,
-                        float *db, const float *cols, float *tmp);
+                       float *scratch);
+void zs_conv2d_backward(const zs_conv_shape *s, const float *x, const float *w, const float *dy, float *dx,
+                        float *dw, float *db, float *scratch);
 
 /* ---- nearest upsample x2 ---------------------------------------------------
  * x (N, C, H, W) -> y (N, C, 2H, 2W). */
@@ -55,19 +60,26 @@ void zs_upsample2x_backward(int n, int c, int h, int w, const float *dy, float *
  * H x W input: 2.25x fewer FLOPs than upsampling first.
  * x (N, C, H, W), w (OC, C, 3, 3), b (OC) or NULL, y (N, OC, 2H, 2W). */
 typedef struct zs_upconv_shape { int n, c, h, w, oc; } zs_upconv_shape;
-size_t zs_upconv_cols_size(const zs_upconv_shape *s);   /* 4 phases x (4C) x (N*H*W) */
-size_t zs_upconv_tmp_size(const zs_upconv_shape *s);
-size_t zs_upconv_weff_size(const zs_upconv_shape *s);   /* 4 phases x OC x 4C */
+size_t zs_upconv_weff_size(const zs_upconv_shape *s);      /* 4 phases x OC x 4C */
+size_t zs_upconv_scratch_size(const zs_upconv_shape *s);   /* floats, as zs_conv_scratch_size */
 /* Phase weights from a 3x3 kernel (call once per weight update). */
 void zs_upconv_phase_weights(const zs_upconv_shape *s, const float *w, float *weff);
 void zs_upconv_forward_ref(const zs_upconv_shape *s, const float *x, const float *w, const float *b, float *y);
 void zs_upconv_backward_ref(const zs_upconv_shape *s, const float *x, const float *w, const float *dy,
                             float *dx, float *dw, float *db);
+/* Fast path: a direct loop when OC is small (<= 4, the RGB output layer),
+ * else im2col + sgemm per phase. Backward takes x again and accumulates
+ * the phase-weight gradient, folded, into dw (OC, C, 3, 3). */
 void zs_upconv_forward(const zs_upconv_shape *s, const float *x, const float *weff, const float *b, float *y,
-                       float *cols, float *tmp);
-/* dweff_scratch (weff-sized) is folded into dw (OC, C, 3, 3). */
-void zs_upconv_backward(const zs_upconv_shape *s, const float *weff, const float *dy, float *dx, float *dw,
-                        float *db, const float *cols, float *tmp, float *dweff_scratch);
+                       float *scratch);
+void zs_upconv_backward(const zs_upconv_shape *s, const float *x, const float *weff, const float *dy, float *dx,
+                        float *dw, float *db, float *scratch);
+/* Inference with fixed weights: pack the phase weights once (after each
+ * weight change), then forward without OpenBLAS repacking them per call. */
+size_t zs_upconv_packed_size(const zs_upconv_shape *s);   /* floats */
+void zs_upconv_pack_weights(const zs_upconv_shape *s, const float *weff, float *packed);
+void zs_upconv_forward_packed(const zs_upconv_shape *s, const float *x, const float *packed, const float *b, float *y,
+                              float *scratch);
 
 /* ---- dense ---------------------------------------------------------------
  * x (N, IN), w (OUT, IN) (PyTorch Linear layout), b (OUT), y (N, OUT). */

@@ -4,22 +4,31 @@
  * activation's sign are recomputed, which costs less than storing them. */
 #include "zspace/nn.h"
 
+#include "simd.h"
+
 #include <math.h>
 #include <string.h>
 
+ZS_SIMD_CLONES
 void zs_bn_partial_stats(const zs_bn_shape *s, const float *x, double *part)
 {
     memset(part, 0, sizeof(double) * 2 * (size_t)s->c);
     for (int n = 0; n < s->n; n++)
         for (int c = 0; c < s->c; c++) {
             const float *p = x + ((size_t)n * s->c + c) * s->hw;
-            float sum = 0.0f, sq = 0.0f;
-            for (int i = 0; i < s->hw; i++) {
-                sum += p[i];
-                sq += p[i] * p[i];
+            zs_v8 sum = zs_v8_zero(), sq = sum;
+            int i = 0;
+            for (; i + 8 <= s->hw; i += 8) {
+                zs_v8 v = zs_v8_load(p + i);
+                sum += v;
+                sq += v * v;
             }
-            part[c] += sum;
-            part[s->c + c] += sq;
+            for (; i < s->hw; i++) {
+                sum[0] += p[i];
+                sq[0] += p[i] * p[i];
+            }
+            part[c] += zs_v8_sum(sum);
+            part[s->c + c] += zs_v8_sum(sq);
         }
 }
 
@@ -44,6 +53,7 @@ void zs_bn_combine(int c, const double *parts, int nparts, size_t stride, double
     }
 }
 
+ZS_SIMD_CLONES
 void zs_bn_forward_apply(const zs_bn_shape *s, const float *x, const float *mean, const float *invstd,
                          const float *gamma, const float *beta, int leaky, float *y)
 {
@@ -53,16 +63,21 @@ void zs_bn_forward_apply(const zs_bn_shape *s, const float *x, const float *mean
             const float *p = x + off;
             float *q = y + off;
             float scale = gamma[c] * invstd[c], shift = beta[c] - mean[c] * scale;
-            if (leaky)
-                for (int i = 0; i < s->hw; i++) {
-                    float v = p[i] * scale + shift;
-                    q[i] = v > 0.0f ? v : ZS_LEAKY_SLOPE * v;
-                }
-            else
-                for (int i = 0; i < s->hw; i++) q[i] = p[i] * scale + shift;
+            int i = 0;
+            for (; i + 8 <= s->hw; i += 8) {
+                zs_v8 v = zs_v8_load(p + i) * scale + shift;
+                zs_v8_store(q + i, leaky ? zs_v8_leaky(v, ZS_LEAKY_SLOPE) : v);
+            }
+            for (; i < s->hw; i++) {
+                float v = p[i] * scale + shift;
+                q[i] = leaky && !(v > 0.0f) ? ZS_LEAKY_SLOPE * v : v;
+            }
         }
 }
 
+/* The activation's side is decided by the forward's very expression
+ * (x * scale + shift > 0), so forward and backward agree at the kink. */
+ZS_SIMD_CLONES
 void zs_bn_backward_partial(const zs_bn_shape *s, const float *x, const float *mean, const float *invstd,
                             const float *gamma, const float *beta, int leaky, const float *dy, float *dz, double *part)
 {
@@ -73,35 +88,47 @@ void zs_bn_backward_partial(const zs_bn_shape *s, const float *x, const float *m
             const float *p = x + off, *g = dy + off;
             float *d = dz + off;
             float m = mean[c], is = invstd[c];
-            /* the activation's side is decided by the forward's very
-             * expression, so forward and backward agree at the kink */
             float scale = gamma[c] * is, shift = beta[c] - m * scale;
-            float sum = 0.0f, sumx = 0.0f;
-            for (int i = 0; i < s->hw; i++) {
+            zs_v8 sum = zs_v8_zero(), sumx = sum;
+            int i = 0;
+            for (; i + 8 <= s->hw; i += 8) {
+                zs_v8 xv = zs_v8_load(p + i), v = zs_v8_load(g + i);
+                if (leaky) v = zs_v8_select(xv * scale + shift > zs_v8_zero(), v, v * ZS_LEAKY_SLOPE);
+                zs_v8_store(d + i, v);
+                sum += v;
+                sumx += v * ((xv - m) * is);
+            }
+            for (; i < s->hw; i++) {
                 float xh = (p[i] - m) * is;
                 float v = g[i];
                 if (leaky && !(p[i] * scale + shift > 0.0f)) v *= ZS_LEAKY_SLOPE;
                 d[i] = v;
-                sum += v;
-                sumx += v * xh;
+                sum[0] += v;
+                sumx[0] += v * xh;
             }
-            part[c] += sum;
-            part[s->c + c] += sumx;
+            part[c] += zs_v8_sum(sum);
+            part[s->c + c] += zs_v8_sum(sumx);
         }
 }
 
+ZS_SIMD_CLONES
 void zs_bn_backward_apply(const zs_bn_shape *s, const float *x, const float *mean, const float *invstd,
                           const float *gamma, const float *dz, const double *sums, double count, float *dx)
 {
     for (int c = 0; c < s->c; c++) {
         float k = (float)(gamma[c] * invstd[c] / count);
         float sd = (float)sums[c], sdx = (float)sums[s->c + c], cnt = (float)count;
+        float m = mean[c], is = invstd[c];
         for (int n = 0; n < s->n; n++) {
             size_t off = ((size_t)n * s->c + c) * s->hw;
             const float *p = x + off, *d = dz + off;
             float *o = dx + off;
-            float m = mean[c], is = invstd[c];
-            for (int i = 0; i < s->hw; i++) {
+            int i = 0;
+            for (; i + 8 <= s->hw; i += 8) {
+                zs_v8 xh = (zs_v8_load(p + i) - m) * is;
+                zs_v8_store(o + i, k * ((cnt * zs_v8_load(d + i) - sd) - xh * sdx));
+            }
+            for (; i < s->hw; i++) {
                 float xh = (p[i] - m) * is;
                 o[i] = k * (cnt * d[i] - sd - xh * sdx);
             }

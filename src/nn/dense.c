@@ -1,7 +1,6 @@
 /* Dense (fully connected) layer, PyTorch Linear layout (see zspace/nn.h). */
 #include "zspace/nn.h"
 
-#include <cblas.h>
 #include <string.h>
 
 void zs_dense_forward_ref(int n, int in, int out, const float *x, const float *w, const float *b, float *y)
@@ -31,8 +30,10 @@ void zs_dense_backward_ref(int n, int in, int out, const float *x, const float *
 
 void zs_dense_forward(int n, int in, int out, const float *x, const float *w, const float *b, float *y)
 {
-    /* y (N, OUT) = x (N, IN) W^T */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, out, in, 1.0f, x, in, w, in, 0.0f, y, out);
+    /* y (N, OUT) = x (N, IN) W^T; one image is a matrix-vector product, which
+     * reads W once instead of packing it */
+    if (n == 1) zs_sgemv(ZS_N, out, in, 1.0f, w, in, x, 1, 0.0f, y, 1);
+    else zs_sgemm(ZS_N, ZS_T, n, out, in, 1.0f, x, in, w, in, 0.0f, y, out);
     if (b)
         for (int i = 0; i < n; i++)
             for (int o = 0; o < out; o++) y[(size_t)i * out + o] += b[o];
@@ -42,10 +43,10 @@ void zs_dense_backward(int n, int in, int out, const float *x, const float *w, c
                        float *db)
 {
     /* dW (OUT, IN) += dy^T (OUT, N) x (N, IN) */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, n, 1.0f, dy, out, x, in, 1.0f, dw, in);
+    zs_sgemm(ZS_T, ZS_N, out, in, n, 1.0f, dy, out, x, in, 1.0f, dw, in);
     if (db)
         for (int i = 0; i < n; i++)
             for (int o = 0; o < out; o++) db[o] += dy[(size_t)i * out + o];
     /* dx (N, IN) = dy (N, OUT) x W (OUT, IN) */
-    if (dx) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, in, out, 1.0f, dy, out, w, in, 0.0f, dx, in);
+    if (dx) zs_sgemm(ZS_N, ZS_N, n, in, out, 1.0f, dy, out, w, in, 0.0f, dx, in);
 }

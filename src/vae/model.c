@@ -12,9 +12,9 @@
  * Threading: every activation buffer holds the whole batch; team member
  * `tid` works on images [lo, hi) of each, so the whole batch's mu, recon...
  * are available afterwards. Members meet only at batch-norm barriers and for
- * the gradient reduction. Per-member scratch: im2col buffers (kept from
- * forward for backward), a GEMM temp, and a gradient block (member 0 uses
- * the context's own). */
+ * the gradient reduction. Per-member scratch: one conv workspace (im2col
+ * of a few images; backward recomputes it from the layer input) and a
+ * gradient block (member 0 uses the context's own). */
 #include "zspace/vae.h"
 
 #include <math.h>
@@ -207,8 +207,7 @@ static void dims_init(const zs_vae_config *c, layer_dims *d)
 
 /* ---- training context ----------------------------------------------------- */
 typedef struct member_ws {
-    float *cols_enc[ZS_VAE_MAX_BLOCKS], *cols_dec[ZS_VAE_MAX_BLOCKS];
-    float *tmp, *dweff;
+    float *scratch;
     float *grad;                                 /* member 0: the context's */
     float mean_e[ZS_VAE_MAX_BLOCKS][1024], invstd_e[ZS_VAE_MAX_BLOCKS][1024];
     float mean_d[ZS_VAE_MAX_BLOCKS][1024], invstd_d[ZS_VAE_MAX_BLOCKS][1024];
@@ -268,15 +267,14 @@ zs_vae_train *zs_vae_train_create(zs_vae *m, const zs_train_desc *desc)
     t->grad = zs_alloc_aligned(sizeof(float) * ntrain);
     t->adam_m = zs_alloc_aligned(sizeof(float) * ntrain);
     t->adam_v = zs_alloc_aligned(sizeof(float) * ntrain);
-    size_t tmp = 0, weff = 0;
+    size_t scratch = 0;
     for (int i = 0; i < nb; i++) {
         zs_conv_shape cs = d->enc[i];
         cs.n = t->slice;
-        if (zs_conv_tmp_size(&cs) > tmp) tmp = zs_conv_tmp_size(&cs);
+        if (zs_conv_scratch_size(&cs) > scratch) scratch = zs_conv_scratch_size(&cs);
         zs_upconv_shape us = d->dec[i];
         us.n = t->slice;
-        if (zs_upconv_tmp_size(&us) > tmp) tmp = zs_upconv_tmp_size(&us);
-        if (zs_upconv_weff_size(&us) > weff) weff = zs_upconv_weff_size(&us);
+        if (zs_upconv_scratch_size(&us) > scratch) scratch = zs_upconv_scratch_size(&us);
         t->weff[i] = zs_alloc_aligned(sizeof(float) * zs_upconv_weff_size(&us));
         t->enc_pre[i] = zs_alloc_aligned(sizeof(float) * d->enc_out[i] * B);
         t->enc_act[i] = zs_alloc_aligned(sizeof(float) * d->enc_out[i] * B);
@@ -288,16 +286,7 @@ zs_vae_train *zs_vae_train_create(zs_vae *m, const zs_train_desc *desc)
     t->ws = zs_xcalloc((size_t)t->nt, sizeof *t->ws);
     for (int k = 0; k < t->nt; k++) {
         member_ws *w = &t->ws[k];
-        for (int i = 0; i < nb; i++) {
-            zs_conv_shape cs = d->enc[i];
-            cs.n = t->slice;
-            w->cols_enc[i] = zs_alloc_aligned(sizeof(float) * zs_conv_cols_size(&cs));
-            zs_upconv_shape us = d->dec[i];
-            us.n = t->slice;
-            w->cols_dec[i] = zs_alloc_aligned(sizeof(float) * zs_upconv_cols_size(&us));
-        }
-        w->tmp = zs_alloc_aligned(sizeof(float) * tmp);
-        w->dweff = zs_alloc_aligned(sizeof(float) * weff);
+        w->scratch = zs_alloc_aligned(sizeof(float) * scratch);
         w->grad = k == 0 ? t->grad : zs_alloc_aligned(sizeof(float) * ntrain);
         w->kl_dim = zs_xcalloc((size_t)c->z, sizeof(double));
     }
@@ -327,12 +316,7 @@ void zs_vae_train_destroy(zs_vae_train *t)
     int nb = t->m->cfg.nblocks;
     for (int k = 0; k < t->nt; k++) {
         member_ws *w = &t->ws[k];
-        for (int i = 0; i < nb; i++) {
-            zs_free_aligned(w->cols_enc[i]);
-            zs_free_aligned(w->cols_dec[i]);
-        }
-        zs_free_aligned(w->tmp);
-        zs_free_aligned(w->dweff);
+        zs_free_aligned(w->scratch);
         if (k) zs_free_aligned(w->grad);
         free(w->kl_dim);
     }
@@ -431,7 +415,7 @@ static void train_member(void *arg, int tid, int nt)
         zs_conv_shape cs = d->enc[i];
         cs.n = n;
         float *pre = t->enc_pre[i] + lo * d->enc_out[i], *act = t->enc_act[i] + lo * d->enc_out[i];
-        if (n) zs_conv2d_forward(&cs, in, PAR(m->enc[i].conv_w), NULL, pre, w->cols_enc[i], w->tmp);
+        if (n) zs_conv2d_forward(&cs, in, PAR(m->enc[i].conv_w), NULL, pre, w->scratch);
         zs_bn_shape bs = {n, cs.oc, (int)(d->enc_out[i] / cs.oc)};
         bn_forward(t, tid, i, &bs, pre, &m->enc[i], w->mean_e[i], w->invstd_e[i], act);
         in = act;
@@ -452,7 +436,7 @@ static void train_member(void *arg, int tid, int nt)
         us.n = n;
         float *pre = t->dec_pre[i] + lo * d->dec_out[i], *act = t->dec_act[i] + lo * d->dec_out[i];
         const float *bias = m->dec[i].conv_b >= 0 ? PAR(m->dec[i].conv_b) : NULL;
-        if (n) zs_upconv_forward(&us, in, t->weff[i], bias, pre, w->cols_dec[i], w->tmp);
+        if (n) zs_upconv_forward(&us, in, t->weff[i], bias, pre, w->scratch);
         if (i < nb - 1) {
             zs_bn_shape bs = {n, us.oc, 4 * us.h * us.w};
             bn_forward(t, tid, ZS_VAE_MAX_BLOCKS + i, &bs, pre, &m->dec[i], w->mean_d[i], w->invstd_d[i], act);
@@ -480,8 +464,9 @@ static void train_member(void *arg, int tid, int nt)
                         w->mean_d[i], w->invstd_d[i], dy, G);
         }
         float *dx = i ? t->d_dec[i - 1] + lo * d->dec_out[i - 1] : t->dh + lo * d->flat;
+        const float *x = i ? t->dec_act[i - 1] + lo * d->dec_out[i - 1] : t->h + lo * d->flat;
         float *db = m->dec[i].conv_b >= 0 ? GRAD(m->dec[i].conv_b) : NULL;
-        if (n) zs_upconv_backward(&us, t->weff[i], dy, dx, GRAD(m->dec[i].conv_w), db, w->cols_dec[i], w->tmp, w->dweff);
+        if (n) zs_upconv_backward(&us, x, t->weff[i], dy, dx, GRAD(m->dec[i].conv_w), db, w->scratch);
     }
     if (n) zs_dense_backward(n, Z, d->flat, z, PAR(m->dfc_w), t->dh + lo * d->flat, dz, GRAD(m->dfc_w), GRAD(m->dfc_b));
     zs_reparam_backward(n, Z, lv, eps, dz, dmu, dlv);
@@ -502,7 +487,8 @@ static void train_member(void *arg, int tid, int nt)
         bn_backward(t, tid, i, &bs, t->enc_pre[i] + lo * d->enc_out[i], &m->enc[i], w->mean_e[i], w->invstd_e[i], dy,
                     G);
         float *dx = i ? t->d_enc[i - 1] + lo * d->enc_out[i - 1] : NULL;
-        if (n) zs_conv2d_backward(&cs, PAR(m->enc[i].conv_w), dy, dx, GRAD(m->enc[i].conv_w), NULL, w->cols_enc[i], w->tmp);
+        const float *x = i ? t->enc_act[i - 1] + lo * d->enc_out[i - 1] : t->x + lo * d->img;
+        if (n) zs_conv2d_backward(&cs, x, PAR(m->enc[i].conv_w), dy, dx, GRAD(m->enc[i].conv_w), NULL, w->scratch);
     }
 
     /* ---- reduce gradients: member k sums chunk k of every member's block ---- */
@@ -607,8 +593,8 @@ struct zs_vae_infer {
     layer_dims dims;
     int max_batch;
     float *enc_w[ZS_VAE_MAX_BLOCKS], *enc_b[ZS_VAE_MAX_BLOCKS];
-    float *dec_weff[ZS_VAE_MAX_BLOCKS], *dec_b[ZS_VAE_MAX_BLOCKS];
-    float *act_a, *act_b, *cols, *tmp, *folded;
+    float *dec_wpack[ZS_VAE_MAX_BLOCKS], *dec_b[ZS_VAE_MAX_BLOCKS];   /* zs_upconv_pack_weights */
+    float *act_a, *act_b, *scratch, *folded, *weff;
 };
 
 zs_vae_infer *zs_vae_infer_create(const zs_vae_config *cfg, int max_batch)
@@ -619,7 +605,7 @@ zs_vae_infer *zs_vae_infer_create(const zs_vae_config *cfg, int max_batch)
     dims_init(cfg, &inf->dims);
     layer_dims *d = &inf->dims;
     int nb = cfg->nblocks, B = inf->max_batch;
-    size_t act = d->img, cols = 0, tmp = 0, wmax = 0;
+    size_t act = d->img, scratch = 0, wmax = 0, weff = 0;
     for (int i = 0; i < nb; i++) {
         zs_conv_shape cs = d->enc[i];
         cs.n = B;
@@ -627,24 +613,22 @@ zs_vae_infer *zs_vae_infer_create(const zs_vae_config *cfg, int max_batch)
         us.n = B;
         if (d->enc_out[i] > act) act = d->enc_out[i];
         if (d->dec_out[i] > act) act = d->dec_out[i];
-        size_t uc = zs_upconv_cols_size(&us) / 4;   /* one phase at a time */
-        if (zs_conv_cols_size(&cs) > cols) cols = zs_conv_cols_size(&cs);
-        if (uc * 4 > cols) cols = uc * 4;
-        if (zs_conv_tmp_size(&cs) > tmp) tmp = zs_conv_tmp_size(&cs);
-        if (zs_upconv_tmp_size(&us) > tmp) tmp = zs_upconv_tmp_size(&us);
+        if (zs_conv_scratch_size(&cs) > scratch) scratch = zs_conv_scratch_size(&cs);
+        if (zs_upconv_scratch_size(&us) > scratch) scratch = zs_upconv_scratch_size(&us);
         size_t ws = (size_t)cs.oc * cs.c * 16;
         if (ws > wmax) wmax = ws;
         inf->enc_w[i] = zs_alloc_aligned(sizeof(float) * ws);
         inf->enc_b[i] = zs_alloc_aligned(sizeof(float) * (size_t)cs.oc);
-        inf->dec_weff[i] = zs_alloc_aligned(sizeof(float) * zs_upconv_weff_size(&us));
+        inf->dec_wpack[i] = zs_alloc_aligned(sizeof(float) * zs_upconv_packed_size(&us));
+        if (zs_upconv_weff_size(&us) > weff) weff = zs_upconv_weff_size(&us);
         inf->dec_b[i] = zs_alloc_aligned(sizeof(float) * (size_t)us.oc);
         if ((size_t)us.oc * us.c * 9 > wmax) wmax = (size_t)us.oc * us.c * 9;
     }
     inf->act_a = zs_alloc_aligned(sizeof(float) * act * B);
     inf->act_b = zs_alloc_aligned(sizeof(float) * act * B);
-    inf->cols = zs_alloc_aligned(sizeof(float) * cols);
-    inf->tmp = zs_alloc_aligned(sizeof(float) * tmp);
+    inf->scratch = zs_alloc_aligned(sizeof(float) * scratch);
     inf->folded = zs_alloc_aligned(sizeof(float) * wmax);
+    inf->weff = zs_alloc_aligned(sizeof(float) * weff);
     return inf;
 }
 
@@ -654,14 +638,14 @@ void zs_vae_infer_destroy(zs_vae_infer *inf)
     for (int i = 0; i < inf->m->cfg.nblocks; i++) {
         zs_free_aligned(inf->enc_w[i]);
         zs_free_aligned(inf->enc_b[i]);
-        zs_free_aligned(inf->dec_weff[i]);
+        zs_free_aligned(inf->dec_wpack[i]);
         zs_free_aligned(inf->dec_b[i]);
     }
     zs_free_aligned(inf->act_a);
     zs_free_aligned(inf->act_b);
-    zs_free_aligned(inf->cols);
-    zs_free_aligned(inf->tmp);
+    zs_free_aligned(inf->scratch);
     zs_free_aligned(inf->folded);
+    zs_free_aligned(inf->weff);
     zs_vae_destroy(inf->m);
     free(inf);
 }
@@ -699,7 +683,8 @@ void zs_vae_infer_load(zs_vae_infer *inf, const float *params)
         } else {
             memcpy(inf->dec_b[i], zs_vae_t(m, m->params, m->dec[i].conv_b), sizeof(float) * (size_t)us.oc);
         }
-        zs_upconv_phase_weights(&us, w, inf->dec_weff[i]);
+        zs_upconv_phase_weights(&us, w, inf->weff);
+        zs_upconv_pack_weights(&us, inf->weff, inf->dec_wpack[i]);
     }
 }
 
@@ -716,7 +701,7 @@ void zs_vae_encode(zs_vae_infer *inf, const float *x, int n, float *mu, float *l
             zs_conv_shape cs = d->enc[i];
             cs.n = b;
             float *out = bufs[i & 1];
-            zs_conv2d_forward(&cs, in, inf->enc_w[i], inf->enc_b[i], out, inf->cols, inf->tmp);
+            zs_conv2d_forward(&cs, in, inf->enc_w[i], inf->enc_b[i], out, inf->scratch);
             zs_leaky_relu_forward(d->enc_out[i] * b, out, ZS_LEAKY_SLOPE, out);
             in = out;
         }
@@ -733,19 +718,20 @@ void zs_vae_decode(zs_vae_infer *inf, const float *z, int n, float *out)
     zs_vae *m = inf->m;
     layer_dims *d = &inf->dims;
     int Z = m->cfg.z, nb = m->cfg.nblocks;
-    for (int s0 = 0; s0 < n; s0 += inf->max_batch) {
-        int b = n - s0 < inf->max_batch ? n - s0 : inf->max_batch;
+    /* One image at a time: the explorer's case, and a batch then gives each
+     * image exactly the bits it gets alone. */
+    for (int k = 0; k < n; k++) {
         float *bufs[2] = {inf->act_a, inf->act_b};
-        zs_dense_forward(b, Z, d->flat, z + (size_t)s0 * Z, zs_vae_t(m, m->params, m->dfc_w),
+        zs_dense_forward(1, Z, d->flat, z + (size_t)k * Z, zs_vae_t(m, m->params, m->dfc_w),
                          zs_vae_t(m, m->params, m->dfc_b), bufs[1]);
         const float *in = bufs[1];
         for (int i = 0; i < nb; i++) {
             zs_upconv_shape us = d->dec[i];
-            us.n = b;
-            float *o = i == nb - 1 ? out + (size_t)s0 * d->img : bufs[i & 1];
-            zs_upconv_forward(&us, in, inf->dec_weff[i], inf->dec_b[i], o, inf->cols, inf->tmp);
-            if (i < nb - 1) zs_leaky_relu_forward(d->dec_out[i] * b, o, ZS_LEAKY_SLOPE, o);
-            else zs_sigmoid_forward(d->img * b, o, o);
+            us.n = 1;
+            float *o = i == nb - 1 ? out + (size_t)k * d->img : bufs[i & 1];
+            zs_upconv_forward_packed(&us, in, inf->dec_wpack[i], inf->dec_b[i], o, inf->scratch);
+            if (i < nb - 1) zs_leaky_relu_forward(d->dec_out[i], o, ZS_LEAKY_SLOPE, o);
+            else zs_sigmoid_forward(d->img, o, o);
             in = o;
         }
     }
