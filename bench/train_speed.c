@@ -51,7 +51,8 @@ int main(int argc, char **argv)
     }
     qsort(dt, steps, sizeof(double), cmp_double);
     double med = steps % 2 ? dt[steps / 2] : 0.5 * (dt[steps / 2 - 1] + dt[steps / 2]);
-    printf("threads: %d\nbatch: %d\nsteps: %d\nloss: %.3f\n", threads, batch, steps, st.loss);
+    printf("blas_core: %s\nthreads: %d\nbatch: %d\nsteps: %d\nloss: %.3f\n", zs_blas_core(), threads, batch, steps,
+           st.loss);
     printf("step_ms_median: %.2f\nimg_per_s_mean: %.1f\nimg_per_s: %.1f\n", med * 1e3, batch * steps / total,
            batch / med);
     free(dt);

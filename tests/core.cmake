@@ -1,1 +1,5 @@
 zs_add_test(test_core test_core.c)
+zs_add_test(test_blas test_blas.c)
+set_tests_properties(test_blas PROPERTIES ENVIRONMENT_MODIFICATION "OPENBLAS_CORETYPE=unset:")
+add_test(NAME test_blas_user COMMAND test_blas --user Haswell)
+set_tests_properties(test_blas_user PROPERTIES ENVIRONMENT "OPENBLAS_CORETYPE=Haswell")

@@ -117,9 +117,21 @@ static inline void zs_split(size_t n, int tid, int nt, size_t *lo, size_t *hi)
 }
 /* Number of online CPUs (>= 1). */
 int zs_cpu_count(void);
-/* BLAS runs single-threaded in zspace: our own teams split the work, so the
- * trainer and the UI's decoder can call sgemm at the same time. */
-void zs_blas_init(void);
+/* ---- BLAS ----------------------------------------------------------------
+ * OpenBLAS, loaded on first use (src/core/blas.c says why it is not linked):
+ * zspace picks its kernel from the CPU's features unless OPENBLAS_CORETYPE
+ * is set. BLAS runs single-threaded in zspace: our own teams split the work,
+ * so the trainer and the UI's decoder can call sgemm at the same time.
+ * Row-major only. */
+typedef enum zs_trans { ZS_N = 0, ZS_T = 1 } zs_trans;
+void zs_blas_init(void);          /* optional: every call below does it once */
+const char *zs_blas_core(void);   /* OpenBLAS's kernel name, e.g. "SkylakeX" */
+/* C (M, N) = alpha op(A) (M, K) op(B) (K, N) + beta C */
+void zs_sgemm(zs_trans ta, zs_trans tb, int m, int n, int k, float alpha, const float *a, int lda, const float *b,
+              int ldb, float beta, float *c, int ldc);
+/* y = alpha op(A) x + beta y, A (M, N) */
+void zs_sgemv(zs_trans ta, int m, int n, float alpha, const float *a, int lda, const float *x, int incx, float beta,
+              float *y, int incy);
 
 /* ---- files --------------------------------------------------------------- */
 /* Read a whole file (refused if larger than max_bytes). Caller frees. */

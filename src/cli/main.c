@@ -30,7 +30,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("zspace %s\n", ZS_VERSION);
+        printf("zspace %s (OpenBLAS kernel %s)\n", ZS_VERSION, zs_blas_core());
         return 0;
     }
     for (int i = 0; i < NCOMMANDS; i++)

@@ -7,7 +7,6 @@
 
 #include <pthread.h>
 #include <stdlib.h>
-#include <cblas.h>
 
 struct zs_team {
     int n;
@@ -137,8 +136,3 @@ void zs_team_barrier(zs_team *t)
     pthread_mutex_unlock(&t->bmu);
 }
 
-void zs_blas_init(void)
-{
-    /* OpenBLAS's thread count is process-wide; ours is per team. */
-    openblas_set_num_threads(1);
-}
