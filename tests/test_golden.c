@@ -181,11 +181,8 @@ static void run(int threads)
         if (ti->trainable) {
             ntrain++;
             check_tensor(m, grads, "grad", ti->name, 1e-4, threads);
-            double s = 0, s2 = 0;
-            for (size_t k = 0; k < ti->numel; k++) {
-                s += grads[ti->offset + k];
-                s2 += (double)grads[ti->offset + k] * grads[ti->offset + k];
-            }
+            double s2 = 0;
+            for (size_t k = 0; k < ti->numel; k++) s2 += (double)grads[ti->offset + k] * grads[ti->offset + k];
             char key[128];
             snprintf(key, sizeof key, "grad_norm.%s", ti->name);
             near_scalar(key, sqrt(s2), scalar(key), 1e-4);

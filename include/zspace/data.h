@@ -64,12 +64,18 @@ zs_crop zs_crop_celeba(void);                              /* {89/178, 114/218, 
 
 /* crop + area-resize to size x size, HWC RGB uint8 out (size*size*3 bytes). */
 zs_status zs_image_crop_resize(const zs_image *src, zs_crop crop, int size, uint8_t *out);
-/* The same result from a file, fast: the JPEG is decoded with libjpeg-turbo's
+/* The same crop from a file, fast: the JPEG is decoded with libjpeg-turbo's
  * DCT scaling at the smallest 1/1, 1/2, 1/4 or 1/8 scale that leaves at least
  * `size` pixels across the crop, only the rows the crop needs are decoded, and
- * the area filter runs on that. Differs from zs_image_load + crop_resize by
- * the DCT downscale (a few levels at most; tests bound it). PNG and
- * EXIF-rotated JPEGs take the general path. Thread-safe. */
+ * the area filter runs on that. At scale 1/1 the result is bit-identical to
+ * zs_image_load + zs_image_crop_resize; at 1/2 .. 1/8 it is not: the reduced
+ * IDCT (roughly a 2x2 .. 8x8 block average) comes before the area filter and
+ * moves the partly covered pixels at each output pixel's border. Measured
+ * on 27,500 aligned CelebA images, size 64 (decoded at 1/2): mean 1.6
+ * levels, 2.6% of values off by more than 8, 0.4% by more than 16, max 94 at
+ * sharp edges; size 32 (1/4): mean 3.0, 8.3% over 8. tests/test_data_celeba.c
+ * holds size 64 to a mean < 2.5 with < 5% over 8. PNG and EXIF-rotated,
+ * CMYK or YCCK JPEGs take the general path (exact). Thread-safe. */
 zs_status zs_face_load(const char *path, zs_crop crop, int size, uint8_t *out);
 zs_status zs_face_load_mem(const char *name, const uint8_t *data, size_t len, zs_crop crop, int size,
                            uint8_t *out);

@@ -642,11 +642,16 @@ static void upconv_col2im(const zs_upconv_shape *s, int n, const float *cols, in
  * over the whole k loop, each weight broadcast once per tile row. */
 /* Inference only (nothing compares its bits across machines, and no branch
  * depends on its rounding), so a * b + c may fuse into FMA here: 1.x faster. */
+#ifndef __clang__
 #pragma GCC push_options
 #pragma GCC optimize("fp-contract=fast")
+#endif
 ZS_SIMD_CLONES
 static void gemm_panels(int m, int k, int n, const float *wp, const float *b, size_t ldb, float *c, size_t ldc)
 {
+#ifdef __clang__
+#pragma clang fp contract(fast)
+#endif
     int p = 0;
     /* 8 x 16 tiles from two panels: 8 accumulators of 16 floats (one
      * AVX-512 register each in the v4 clone), one load of b and 8
@@ -702,7 +707,9 @@ static void gemm_panels(int m, int k, int n, const float *wp, const float *b, si
             }
     }
 }
+#ifndef __clang__
 #pragma GCC pop_options
+#endif
 
 /* GEMM path of the forward; the phase GEMMs run through OpenBLAS on weff, or
  * (packed != NULL) through gemm_panels on weights packed once. */
