@@ -18,6 +18,13 @@ int zs_cmd_train(int argc, char **argv);
 int zs_cmd_eval(int argc, char **argv);
 int zs_cmd_recon(int argc, char **argv);
 int zs_cmd_export(int argc, char **argv);
+int zs_cmd_encode(int argc, char **argv);
+int zs_cmd_attrs(int argc, char **argv);
+int zs_cmd_edit(int argc, char **argv);
+int zs_cmd_sweep(int argc, char **argv);
+int zs_cmd_interp(int argc, char **argv);
+int zs_cmd_sample(int argc, char **argv);
+int zs_cmd_judge(int argc, char **argv);
 
 /* Argument helpers: "--flag value" and "--flag=value" forms. Each returns 1
  * if argv[*i] matched (advancing *i past a separate value), 0 otherwise;

@@ -10,6 +10,13 @@ static const zs_cli_command commands[] = {
     {"eval", zs_cmd_eval, "reconstruction error and KL of a model on a split"},
     {"recon", zs_cmd_recon, "write photos beside their reconstructions"},
     {"export", zs_cmd_export, "write a model's weights without optimizer state (for shipping)"},
+    {"encode", zs_cmd_encode, "latents (mu, logvar) of every face of a cache"},
+    {"attrs", zs_cmd_attrs, "the 40 attribute vectors, their AUC and cosines"},
+    {"edit", zs_cmd_edit, "add attribute vectors to photos (\"add a smile\")"},
+    {"sweep", zs_cmd_sweep, "a grid of photos along one attribute vector"},
+    {"interp", zs_cmd_interp, "interpolate between two photos (slerp or lerp)"},
+    {"sample", zs_cmd_sample, "decode random samples (isotropic or dataset-fitted)"},
+    {"judge", zs_cmd_judge, "how well an attribute edit works, judged on held-out faces"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
 

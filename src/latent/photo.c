@@ -13,15 +13,32 @@ zs_crop zs_photo_crop(int w, int h, zs_crop face)
     return (zs_crop){0.5f, 0.5f, (float)side};
 }
 
+/* The same geometry as crop_geometry in src/data/image.c (zs_image_crop_resize):
+ * the side is relative to the width on both axes. */
+void zs_crop_rect(zs_crop c, int w, int h, double *x0, double *y0, double *side)
+{
+    ZS_ASSERT(x0 && y0 && side);
+    *side = (double)c.side * w;
+    *x0 = (double)c.cx * w - *side / 2;
+    *y0 = (double)c.cy * h - *side / 2;
+}
+
+zs_status zs_photo_face(const zs_image *im, zs_crop face, int size, float *chw)
+{
+    ZS_ASSERT(im && im->rgb && im->w > 0 && im->h > 0 && size > 0 && chw);
+    uint8_t *hwc = zs_xmalloc((size_t)size * size * 3);
+    zs_status st = zs_image_crop_resize(im, zs_photo_crop(im->w, im->h, face), size, hwc);
+    if (st == ZS_OK) zs_face_to_chw(hwc, size, chw, 0);
+    free(hwc);
+    return st;
+}
+
 zs_status zs_photo_load_face(const char *path, zs_crop face, int size, float *chw)
 {
     zs_image im;
     zs_status st = zs_image_load(&im, path);
     if (st != ZS_OK) return st;
-    uint8_t *hwc = zs_xmalloc((size_t)size * size * 3);
-    st = zs_image_crop_resize(&im, zs_photo_crop(im.w, im.h, face), size, hwc);
-    if (st == ZS_OK) zs_face_to_chw(hwc, size, chw, 0);
-    free(hwc);
+    st = zs_photo_face(&im, face, size, chw);
     zs_image_free(&im);
     return st;
 }
