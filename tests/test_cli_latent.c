@@ -172,7 +172,8 @@ int main(int argc, char **argv)
         zs_cache_close(c);
     }
     snprintf(path, sizeof path, "%s/broken.jpg", g_tmp);
-    CHECK(fx_write(path, "\xff\xd8\xff\xe0 not really a jpeg", 24) == 0);
+    static const char not_jpeg[] = "\xff\xd8\xff\xe0 not really a jpeg";
+    CHECK(fx_write(path, not_jpeg, sizeof not_jpeg - 1) == 0);
     CHECK(run(&o, "edit --model '%s' --attrs attrs.safetensors --add Smiling=1.0 '%s' '%s' broken.jpg --out-dir ed "
                   "--detail",
               model, a_jpg, b_jpg) == 1 &&
