@@ -297,6 +297,20 @@ int main(int argc, char **argv)
     CHECK(run(&o, "sample --model '%s' --radius nan --out x.png", model) == 2);
     free(o);
 
+    /* train on these faces: grids and checkpoints land on multiples of their
+     * own intervals even when those are not multiples of --log-every */
+    CHECK(run(&o, "train --data faces.zsf --out t.safetensors --steps 6 --batch 8 --threads 2 --log-every 4 "
+                  "--grid-every 3 --ckpt-every 5") == 0);
+    free(o);
+    {
+        struct stat st3, st6, st4;
+        char p3[4096], p6[4096], p4[4096];
+        snprintf(p3, sizeof p3, "%s/t_recon/reconstructed_000003.png", g_tmp);
+        snprintf(p6, sizeof p6, "%s/t_recon/reconstructed_000006.png", g_tmp);
+        snprintf(p4, sizeof p4, "%s/t_recon/reconstructed_000004.png", g_tmp);
+        CHECK(stat(p3, &st3) == 0 && stat(p6, &st6) == 0 && stat(p4, &st4) != 0);
+    }
+
     /* judge: probes from the train latents, edits of the shipped val gallery;
      * adding Smiling must make more faces look smiling than before */
     char gallery[4096];

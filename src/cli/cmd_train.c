@@ -261,7 +261,11 @@ int zs_cmd_train(int argc, char **argv)
     zs_train_metrics mt;
     zs_trainer_snapshot(tr, NULL, &mt, NULL);
     while (mt.step < target && !interrupted) {
+        /* run to the next step that logs, draws a grid or checkpoints, so
+         * each lands on a multiple of its own interval */
         long chunk = log_every - mt.step % log_every;
+        if (grid_every > 0 && grid_every - mt.step % grid_every < chunk) chunk = grid_every - mt.step % grid_every;
+        if (ckpt_every - mt.step % ckpt_every < chunk) chunk = ckpt_every - mt.step % ckpt_every;
         if (mt.step + chunk > target) chunk = target - mt.step;
         zs_trainer_run_steps(tr, chunk);
         zs_trainer_snapshot(tr, snap, &mt, NULL);
@@ -272,7 +276,7 @@ int zs_cmd_train(int argc, char **argv)
             break;
         }
         double el = zs_now() - t0, rate = (double)(mt.step - step0) * batch / (el > 0 ? el : 1);
-        if (csv) {
+        if (csv && mt.step % log_every == 0) {
             fprintf(csv, "%ld,%d,%.1f,%.1f,%.4f,%.4f,%.4f,%d,%.6g,%.4g\n", mt.step, mt.epoch, el, mt.img_per_s, mt.loss,
                     mt.rec, mt.kl, mt.active_units, mt.lr, mt.beta);
             fflush(csv);
