@@ -1,5 +1,5 @@
 # Trainer, checkpoints, CLI training jobs.
-zs_add_test(test_trainer test_trainer.c TIMEOUT 300)
+zs_add_test(test_trainer test_trainer.c TIMEOUT 300 LABELS threads)
 add_test(NAME kill_train COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/kill_train.sh $<TARGET_FILE:zspace> ${ZS_CELEBA_DIR})
 set_tests_properties(kill_train PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
 find_program(ZS_DEBIAN_PYTHON /usr/bin/python3)
