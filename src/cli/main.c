@@ -1,4 +1,6 @@
-/* zspace: entry point. `zspace <command> ...` runs a CLI subcommand. */
+/* zspace: entry point. `zspace <command> ...` runs a CLI subcommand;
+ * `zspace` alone or `zspace gui ...` opens the explorer (src/app). */
+#include "app/app.h"
 #include "cli.h"
 
 #include <stdio.h>
@@ -17,6 +19,7 @@ static const zs_cli_command commands[] = {
     {"interp", zs_cmd_interp, "interpolate between two photos (slerp or lerp)"},
     {"sample", zs_cmd_sample, "decode random samples (isotropic or dataset-fitted)"},
     {"judge", zs_cmd_judge, "how well an attribute edit works, judged on held-out faces"},
+    {"gui", zs_cmd_gui, "open the explorer window (also: zspace with no arguments)"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
 
@@ -24,7 +27,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "zspace %s - explore the latent space of a face VAE\n\n"
-            "usage: zspace <command> [options]   (zspace <command> --help for its options)\n\ncommands:\n",
+            "usage: zspace                       (opens the explorer)\n"
+            "       zspace <command> [options]   (zspace <command> --help for its options)\n\ncommands:\n",
             ZS_VERSION);
     for (int i = 0; i < NCOMMANDS; i++) fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
 }
@@ -32,7 +36,16 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
     zs_blas_init();
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    if (argc < 2 || strcmp(argv[1], "gui") == 0) {
+        char *gui_argv[] = {"gui", NULL};
+        int rc = argc < 2 ? zs_cmd_gui(1, gui_argv) : zs_cmd_gui(argc - 1, argv + 1);
+        if (rc == ZS_APP_NO_DISPLAY) {
+            usage(stderr);
+            return 1;
+        }
+        return rc;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(stdout);
         return 0;
     }

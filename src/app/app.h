@@ -1,0 +1,30 @@
+/*
+ * app.h - the explorer: `zspace` with no arguments, or `zspace gui`.
+ *
+ *     return zs_app_run(&(zs_app_desc){.model = "my.safetensors"});   // zero: defaults
+ *
+ * Defaults come from the explorer's data directory (see paths.c):
+ * data/default.safetensors, data/gallery.zsf, data/attrs.safetensors.
+ */
+#ifndef ZS_APP_APP_H
+#define ZS_APP_APP_H
+
+/* zs_app_run's exit code when no window can be opened (no display). */
+#define ZS_APP_NO_DISPLAY 3
+
+typedef struct zs_app_desc {
+    const char *model, *gallery, *attrs;   /* NULL: the shipped files */
+    const char *data_dir;                  /* NULL: next to the executable */
+    int width, height;                     /* 0: 1280 x 800 */
+    /* test mode */
+    const char *script;                    /* replay this file's synthetic events */
+    const char *screenshot;                /* PNG of the last frame */
+    int frames;                            /* quit after this many frames (0: never) */
+    int decode_delay_ms;                   /* the worker sleeps this long after each decode */
+} zs_app_desc;
+
+int zs_app_run(const zs_app_desc *d);
+/* `zspace gui [options]`: parses argv (argv[0] is "gui") and runs. */
+int zs_cmd_gui(int argc, char **argv);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * render.h - the explorer's OpenGL 3.3 core renderer: one shader program
+ * (shaders/quad.vert, quad.frag: textured, tinted quads), a batch of
+ * quads in a streaming vertex buffer, textures for faces, and text from
+ * a glyph atlas made with SDL2_ttf. It draws ui.h command lists.
+ *
+ *     zs_render r;
+ *     if (zs_render_init(&r, shader_dir, err, sizeof err) != 0) fail(err);
+ *     zs_font f;  zs_font_open(&f, "assets/DejaVuSans.ttf", 14, scale, err, sizeof err);
+ *     unsigned tex = zs_tex_create(64, 64, rgb, 1);        // RGB, nearest
+ *     zs_render_frame(&r, drawable_w, drawable_h, scale, &ui, &f);
+ *
+ * Needs a current GL context (functions through libepoxy).
+ */
+#ifndef ZS_APP_RENDER_H
+#define ZS_APP_RENDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ui.h"
+#include "zspace/data.h"
+
+/* ASCII glyphs 32..126 in one texture (white, coverage in alpha). */
+typedef struct zs_glyph { int x, y, w, h, xoff, advance; } zs_glyph;   /* atlas pixels */
+typedef struct zs_font {
+    unsigned tex;
+    int atlas_w, atlas_h;
+    int height;              /* line height in drawable pixels */
+    float scale;             /* drawable pixels per logical pixel */
+    zs_glyph g[95];
+} zs_font;
+int zs_font_open(zs_font *f, const char *path, int size_pt, float scale, char *err, size_t nerr);
+void zs_font_close(zs_font *f);
+/* ui.h's text_width callback: logical pixels. */
+int zs_font_text_width(void *font, const char *s, int len);
+int zs_font_line_height(const zs_font *f);   /* logical pixels */
+
+typedef struct zs_render {
+    unsigned prog, vao, vbo, ibo, white;
+    int u_viewport, u_tex;
+    float *verts;            /* quads waiting to be drawn */
+    int nquads;
+    unsigned cur_tex;
+    int cur_blend;
+    int fb_w, fb_h;
+    float scale;
+} zs_render;
+/* 0 on success; else a message naming the file or the GL problem in err. */
+int zs_render_init(zs_render *r, const char *shader_dir, char *err, size_t nerr);
+void zs_render_free(zs_render *r);
+/* Clear and draw a whole command list. */
+void zs_render_frame(zs_render *r, int fb_w, int fb_h, float scale, const ui_ctx *ui, const zs_font *font);
+/* The drawable as an image (top row first), for screenshots. */
+void zs_render_read(zs_render *r, zs_image *out);
+
+/* RGB textures (3 bytes a pixel), nearest or linear filtering; drawn opaque. */
+unsigned zs_tex_create(int w, int h, const uint8_t *rgb, int nearest);
+void zs_tex_update(unsigned tex, int x, int y, int w, int h, const uint8_t *rgb);
+void zs_tex_set_filter(unsigned tex, int nearest);
+void zs_tex_free(unsigned tex);
+
+#endif

@@ -1,0 +1,13 @@
+# The explorer, headless: tests/test_gui.c runs `zspace gui --script ...`
+# under xvfb-run (or SDL_VIDEODRIVER=offscreen when xvfb-run is absent) and
+# checks the screenshots' pixels against libzspace; test_gui_ui checks the
+# immediate-mode widgets alone, without a window.
+zs_add_test(test_gui test_gui.c ARGS $<TARGET_FILE:zspace> ${CMAKE_SOURCE_DIR} TIMEOUT 400 LABELS gui)
+add_dependencies(test_gui zspace)
+zs_add_test(test_gui_ui test_gui_ui.c LABELS gui)
+target_sources(test_gui_ui PRIVATE ${CMAKE_SOURCE_DIR}/src/app/ui.c)
+zs_add_test(test_gui_decoder test_gui_decoder.c
+  ARGS ${CMAKE_SOURCE_DIR}/data/default.safetensors ${CMAKE_SOURCE_DIR}/data/attrs.safetensors
+       ${CMAKE_SOURCE_DIR}/data/gallery.zsf
+  TIMEOUT 120 LABELS "gui;threads")
+target_sources(test_gui_decoder PRIVATE ${CMAKE_SOURCE_DIR}/src/app/decoder.c)
