@@ -310,6 +310,15 @@ int main(int argc, char **argv)
         snprintf(p4, sizeof p4, "%s/t_recon/reconstructed_000004.png", g_tmp);
         CHECK(stat(p3, &st3) == 0 && stat(p6, &st6) == 0 && stat(p4, &st4) != 0);
     }
+    /* --lr on a resume replaces the checkpoint's rate (lowering it for the last epochs) */
+    CHECK(run(&o, "train --data faces.zsf --out t.safetensors --steps 8 --lr 1e-4 --resume --grid-every 0") == 0 &&
+          has(o, "learning rate 0.0001 (the checkpoint's was 0.0005)"));
+    free(o);
+    {
+        zs_ckpt_info ti;
+        snprintf(path, sizeof path, "%s/t.safetensors", g_tmp);
+        CHECK(zs_ckpt_read_info(path, &ti) == ZS_OK && ti.step == 8 && fabsf(ti.lr - 1e-4f) < 1e-9f);
+    }
 
     /* judge: probes from the train latents, edits of the shipped val gallery;
      * adding Smiling must make more faces look smiling than before */

@@ -35,6 +35,8 @@ static void usage(FILE *out)
             "continues from MODEL.safetensors exactly where it stopped.\n\n"
             "  --epochs E / --steps N   train until this many epochs / steps in total (default 10 epochs)\n"
             "  --beta B                 KL weight (default 1); --kl-warmup ramps it from 0 over STEPS\n"
+            "  --lr R                   Adam learning rate (default 5e-4; with --resume it replaces the\n"
+            "                           checkpoint's rate, e.g. to lower it for the last epochs)\n"
             "  --grid-every K           reconstruction grid interval in steps (default 500; 0 = never)\n"
             "  --ckpt-every K           checkpoint interval in steps (default 1000)\n"
             "  --log-every K            metrics CSV interval in steps (default 20)\n");
@@ -124,6 +126,7 @@ int zs_cmd_train(int argc, char **argv)
     long epochs = 0, steps = 0, batch = 64, threads = 0, z = 128, seed = 1, warm = 0;
     long grid_every = 500, ckpt_every = 1000, log_every = 20;
     double beta = 1.0, lr = 5e-4;
+    int lr_given = 0;   /* --lr on a resume replaces the checkpoint's rate */
     int resume = 0, bad = 0;
     for (int i = 1; i < argc && !bad; i++) {
         if (zs_arg_flag(argv, i, "--help") || zs_arg_flag(argv, i, "-h")) {
@@ -148,7 +151,10 @@ int zs_cmd_train(int argc, char **argv)
         if (zs_arg_int(argc, argv, &i, "--ckpt-every", &ckpt_every, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--log-every", &log_every, &bad)) continue;
         if (zs_arg_float(argc, argv, &i, "--beta", &beta, &bad)) continue;
-        if (zs_arg_float(argc, argv, &i, "--lr", &lr, &bad)) continue;
+        if (zs_arg_float(argc, argv, &i, "--lr", &lr, &bad)) {
+            lr_given = 1;
+            continue;
+        }
         fprintf(stderr, "zspace train: unknown option '%s'\n", argv[i]);
         bad = 1;
     }
@@ -234,6 +240,10 @@ int zs_cmd_train(int argc, char **argv)
         }
         fprintf(stderr, "resuming %s at step %ld (epoch %d, batch %d)\n", out, info.step, info.epoch,
                 info.batch_in_epoch);
+        if (lr_given && (float)lr != info.lr) {
+            zs_trainer_set_lr(tr, (float)lr);
+            fprintf(stderr, "learning rate %g (the checkpoint's was %g)\n", lr, info.lr);
+        }
     }
     long per_epoch = zs_trainer_steps_per_epoch(tr);
     long target = steps ? steps : (epochs ? epochs : 10) * per_epoch;
