@@ -18,13 +18,36 @@
  *       frames, stale requests are dropped and the newest one is shown;
  *   (f) missing or mismatched files are named in the status line and on
  *       stderr while the window still opens; without a display the program
- *       says so, prints the usage and exits 1.
+ *       says so, prints the usage and exits 1;
+ *   (g) the Photo tab, on a CelebA JPEG (skipped without ZS_CELEBA_DIR):
+ *       --photo shows the crop equal to zs_photo_face's output and its
+ *       reconstruction; Smiling +1.5 changes the edit, which equals
+ *       decode(mu + 1.5 v); keep-detail shows zs_detail_edit(photo, crop,
+ *       plain decode, edited decode) at the photo's resolution and Save
+ *       writes exactly that PNG to the typed path (Ctrl-S the 64x64 edit
+ *       without keep-detail); a file that is not an image, a missing one
+ *       and an unwritable save path give messages naming the file and the
+ *       previous photo stays; a path typed into the box + Enter loads, and
+ *       so does a file dropped on the window (SDL_DROPFILE);
+ *   (h) the Interpolate tab: A = face 0, B = face 1; the strip's ends are
+ *       their reconstructions, every cell is decode(slerp / lerp) of
+ *       libzspace, the lerp and slerp middles differ; moving t changes the
+ *       large face (at t = 0 it is A's); Export writes the strip; Play
+ *       keeps drawing frames with t moving (frame times printed);
+ *   (i) the Sample tab: every cell is decode(zs_latent_sample(...)) for the
+ *       seed, radius and mode shown (isotropic, and fitted with the Gaussian
+ *       of zs_latents_encode + zs_gauss_fit of the gallery); Resample gives
+ *       another grid, coming back to a seed gives the same pixels; radius 0
+ *       gives 16 faces equal to decode(0) / decode(mean); clicking a sample
+ *       makes it the current face and the Smiling slider edits its latent.
  *
  * usage: test_gui ZSPACE_EXE SOURCE_DIR
  */
 #include "testutil.h"
 #include "zspace/latent.h"
 #include "zspace/trainer.h"
+
+#define ZS_STRIP_N 8   /* faces in the Interpolate strip */
 
 #include <math.h>
 #include <stdlib.h>
@@ -168,7 +191,7 @@ static double region_std(const zs_image *a, rect r)
 }
 
 /* What the app should show for face i edited by s along attribute k. */
-typedef struct { zs_vae_infer *inf; zs_cache *cache; zs_attr_vectors attrs; int S, Z; } lib;
+typedef struct { zs_vae_infer *inf; zs_cache *cache; zs_attr_vectors attrs; int S, Z; zs_vae *m; } lib;
 
 static void expected(lib *L, int face, int k, float s, uint8_t *out)
 {
@@ -451,6 +474,625 @@ static void test_bad_input(void)
     free(e);
 }
 
+/* Photo-tab expectations for one photo: its model input, plain and edited decodes. */
+typedef struct { zs_image im; zs_crop crop; float *chw, *d0, *d1; uint8_t *face, *edit; } photo_want;
+
+static void photo_expect(lib *L, const zs_image *im, int k, float s, photo_want *w)
+{
+    size_t n = (size_t)3 * L->S * L->S;
+    float *mu = zs_xmalloc(sizeof(float) * L->Z);
+    w->crop = zs_photo_crop(im->w, im->h, zs_crop_celeba());
+    w->chw = zs_xmalloc(sizeof(float) * n), w->d0 = zs_xmalloc(sizeof(float) * n), w->d1 = zs_xmalloc(sizeof(float) * n);
+    w->face = zs_xmalloc(n), w->edit = zs_xmalloc(n);
+    CHECK(zs_photo_face(im, zs_crop_celeba(), L->S, w->chw) == ZS_OK);
+    zs_face_from_chw(w->chw, L->S, w->face);
+    zs_vae_encode(L->inf, w->chw, 1, mu, NULL);
+    zs_vae_decode(L->inf, mu, 1, w->d0);
+    if (k >= 0) zs_latent_add(L->Z, mu, L->attrs.vec + (size_t)k * L->Z, s, mu);
+    zs_vae_decode(L->inf, mu, 1, w->d1);
+    zs_face_from_chw(w->d1, L->S, w->edit);
+    free(mu);
+}
+
+static void photo_want_free(photo_want *w) { free(w->chw), free(w->d0), free(w->d1), free(w->face), free(w->edit); }
+
+/* Largest difference between two images of the same size (-1: sizes differ). */
+static int image_maxdiff(const zs_image *a, const zs_image *b)
+{
+    if (!a->rgb || !b->rgb || a->w != b->w || a->h != b->h) return -1;
+    int m = 0;
+    for (size_t i = 0; i < (size_t)a->w * a->h * 3; i++) {
+        int d = abs((int)a->rgb[i] - (int)b->rgb[i]);
+        if (d > m) m = d;
+    }
+    return m;
+}
+
+/* Like face_diff for a W x H image shown in r (nearest filtering, r at least W x H). */
+static int shown_maxdiff(const zs_image *shot, rect r, const zs_image *ref)
+{
+    int m = 0;
+    for (int i = 0; i < ref->h; i++)
+        for (int j = 0; j < ref->w; j++) {
+            int x = r.x + (2 * j + 1) * r.w / (2 * ref->w), y = r.y + (2 * i + 1) * r.h / (2 * ref->h);
+            for (int c = 0; c < 3; c++) {
+                int d = abs((int)shot->rgb[((size_t)y * shot->w + x) * 3 + c] -
+                            (int)ref->rgb[((size_t)i * ref->w + j) * 3 + c]);
+                if (d > m) m = d;
+            }
+        }
+    return m;
+}
+
+static const char *PHOTO_SCRIPT =
+    "sync\n"
+    "key N\n"
+    "wait 2\n"
+    "echo load\n"
+    "print photo\n"
+    "print rect image/crop\n"
+    "print rect image/edit\n"
+    "screenshot %1$s/p_load.png\n"
+    "wheel scroll/attributes -5\n"
+    "wait 1\n"
+    "drag slider/Smiling slider/Smiling@0.75,0.5 8\n"
+    "sync\n"
+    "echo smile\n"
+    "print state\n"
+    "screenshot %1$s/p_smile.png\n"
+    "click toggle/Keep_detail\n"
+    "sync\n"
+    "echo detail\n"
+    "print photo\n"
+    "print rect image/photo\n"
+    "print rect image/detail\n"
+    "screenshot %1$s/p_detail.png\n"
+    "click textbox/save\n"
+    "key ctrl+U\n"
+    "type %1$s/p_saved.png\n"
+    "key Return\n"
+    "click button/Save_PNG\n"
+    "sync\n"
+    "echo saved\n"
+    "print photo\n"
+    "click textbox/photo\n"
+    "key ctrl+U\n"
+    "text %1$s/broken.jpg\n"
+    "key Return\n"
+    "sync\n"
+    "echo broken\n"
+    "print photo\n"
+    "screenshot %1$s/p_broken.png\n"
+    "click textbox/photo\n"
+    "key ctrl+U\n"
+    "text %1$s/missing.png\n"
+    "click button/Load\n"
+    "sync\n"
+    "echo missing\n"
+    "print photo\n"
+    "click textbox/save\n"
+    "key ctrl+U\n"
+    "text %1$s/no-such-dir/x.png\n"
+    "key ctrl+S\n"
+    "sync\n"
+    "echo badsave\n"
+    "print photo\n"
+    "click toggle/Keep_detail\n"
+    "sync\n"
+    "click textbox/save\n"
+    "key ctrl+U\n"
+    "text %1$s/p_edit.png\n"
+    "key Escape\n"
+    "key ctrl+S\n"
+    "sync\n"
+    "echo saved64\n"
+    "print photo\n"
+    "screenshot %1$s/p_end.png\n"
+    "wait 1\n";
+
+/* A path typed into the box, then a file dropped on the window. */
+static const char *PHOTO_TYPE_SCRIPT =
+    "sync\n"
+    "key N\n"
+    "click tab/Photo\n"
+    "wait 1\n"
+    "echo empty\n"
+    "print photo\n"
+    "screenshot %1$s/t_empty.png\n"
+    "click textbox/photo\n"
+    "type %2$s\n"
+    "key Return\n"
+    "sync\n"
+    "echo typed\n"
+    "print photo\n"
+    "print rect image/crop\n"
+    "screenshot %1$s/t_typed.png\n"
+    "drop %1$s/face5.png\n"
+    "sync\n"
+    "echo dropped\n"
+    "print photo\n"
+    "print rect image/crop\n"
+    "print rect image/edit\n"
+    "screenshot %1$s/t_dropped.png\n"
+    "click thumb/2\n"
+    "sync\n"
+    "echo gallery\n"
+    "print state\n"
+    "print photo\n"
+    "wait 1\n";
+
+static void test_photo(lib *L)
+{
+    const char *dir = getenv("ZS_CELEBA_DIR") ? getenv("ZS_CELEBA_DIR") : ZS_CELEBA_DIR;   /* env overrides */
+    char jpg[1024];
+    snprintf(jpg, sizeof jpg, "%s/img_align_celeba/162792.jpg", dir);
+    zs_image im;
+    if (zs_image_load(&im, jpg) != ZS_OK) {
+        fprintf(stderr, "photo tab: SKIPPED (no %s)\n", jpg);
+        return;
+    }
+    char script[8192], path[600], args[2048], *out, *err;
+    snprintf(path, sizeof path, "%s/broken.jpg", g_tmp);
+    write_text(path, "this is not a JPEG, whatever its name says\n");
+    snprintf(script, sizeof script, PHOTO_SCRIPT, g_tmp);
+    snprintf(path, sizeof path, "%s/photo.txt", g_tmp);
+    write_text(path, script);
+    snprintf(args, sizeof args, "--script %s --photo %s", path, jpg);
+    int rc = run_gui("photo", args, &out, &err);
+    CHECKF(rc == 0, "exit code %d; stderr: %s", rc, err);
+    char *sl = section(out, "load"), *ss = section(out, "smile"), *sd = section(out, "detail");
+    char *sv = section(out, "saved"), *sb = section(out, "broken"), *sm = section(out, "missing");
+    char *sbs = section(out, "badsave"), *s64 = section(out, "saved64");
+    CHECKF(strstr(sl, "mode=1") && strstr(sl, "size=178x218") && strstr(sl, "162792.jpg"), "--photo: %s", sl);
+    rect rc_crop = {0}, rc_edit = {0}, rc_photo = {0}, rc_det = {0};
+    CHECK(get_rect(sl, "image/crop", &rc_crop) && get_rect(sl, "image/edit", &rc_edit));
+    CHECK(get_rect(sd, "image/photo", &rc_photo) && get_rect(sd, "image/detail", &rc_det));
+    double s = strength(ss, "Smiling");
+    CHECKF(fabs(s - 1.5) < 0.1, "Smiling after the drag: %g", s);
+    zs_image pl, psm, pd, pb, saved, saved64;
+    int got = load_png("p_load.png", &pl) & load_png("p_smile.png", &psm) & load_png("p_detail.png", &pd) &
+              load_png("p_broken.png", &pb);
+    CHECKF(got && rc_crop.w >= L->S && rc_det.w >= 178, "screenshots or rectangles missing:\n%s%s", out, err);
+    if (got && rc_crop.w >= L->S && rc_det.w >= 178 && !isnan(s)) {
+        int maxd;
+        double meand;
+        photo_want w0, w;
+        photo_expect(L, &im, -1, 0, &w0);
+        photo_expect(L, &im, zs_attr_find("Smiling"), (float)s, &w);
+        face_diff(&pl, rc_crop, w0.face, L->S, &maxd, &meand);
+        CHECKF(maxd <= 1, "the crop shown vs zs_photo_face: max %d mean %.2f", maxd, meand);
+        face_diff(&pl, rc_edit, w0.edit, L->S, &maxd, &meand);
+        CHECKF(maxd <= 2, "the photo's reconstruction vs decode(encode(crop)): max %d mean %.2f", maxd, meand);
+        double dsm = region_diff(&pl, &psm, rc_edit);
+        CHECKF(dsm > 2.0, "Smiling +1.5 changed the photo's edit by only %.2f levels", dsm);
+        face_diff(&psm, rc_edit, w.edit, L->S, &maxd, &meand);
+        CHECKF(maxd <= 2, "the photo's edit vs decode(mu + %.3f v_Smiling): max %d mean %.2f", s, maxd, meand);
+        CHECKF(region_diff(&pl, &psm, rc_crop) == 0, "the crop changed with a slider");
+
+        zs_image det;
+        CHECK(zs_detail_edit(&im, w.crop, w.d0, w.d1, L->S, &det) == ZS_OK);
+        CHECKF(strstr(sd, "keep_detail=1 have_detail=1 detail=178x218"), "keep detail: %s", sd);
+        int dd = shown_maxdiff(&pd, rc_det, &det), dp = shown_maxdiff(&pd, rc_photo, &im);
+        CHECKF(dd >= 0 && dd <= 2, "keep-detail image shown vs zs_detail_edit: max %d", dd);
+        CHECKF(dp <= 1, "the photo shown in keep-detail mode vs the file: max %d", dp);
+        CHECKF(image_maxdiff(&det, &im) > 10, "the detail edit did not change the photo");
+        CHECKF(strstr(sv, "message ok Saved ") && strstr(sv, "p_saved.png"), "save: %s", sv);
+        if (load_png("p_saved.png", &saved)) {
+            int ds = image_maxdiff(&saved, &det);
+            CHECKF(ds >= 0 && ds <= 2, "saved PNG (%dx%d) vs zs_detail_edit: max %d", saved.w, saved.h, ds);
+            free(saved.rgb);
+        } else CHECKF(0, "Save wrote no PNG: %s", sv);
+
+        CHECKF(strstr(sb, "message error") && strstr(sb, "broken.jpg") && strstr(sb, "gen=1 ") &&
+                   strstr(sb, "path=") && strstr(sb, "162792.jpg"),
+               "a broken file: %s", sb);
+        CHECKF(region_diff(&pd, &pb, rc_det) == 0 && region_diff(&pd, &pb, rc_photo) == 0,
+               "a broken file changed the picture");
+        CHECKF(strstr(sm, "message error") && strstr(sm, "missing.png") && strstr(sm, "162792.jpg"),
+               "a missing file: %s", sm);
+        CHECKF(strstr(sbs, "message error Save failed") && strstr(sbs, "no-such-dir"), "unwritable save: %s", sbs);
+        CHECKF(strstr(s64, "message ok Saved ") && strstr(s64, "p_edit.png"), "Ctrl-S: %s", s64);
+        if (load_png("p_edit.png", &saved64)) {
+            zs_image want64 = {L->S, L->S, w.edit};
+            int ds = image_maxdiff(&saved64, &want64);
+            CHECKF(ds >= 0 && ds <= 2, "Ctrl-S PNG (%dx%d) vs the 64x64 edit: max %d", saved64.w, saved64.h, ds);
+            free(saved64.rgb);
+        } else CHECKF(0, "Ctrl-S wrote no PNG: %s", s64);
+        zs_image_free(&det);
+        photo_want_free(&w0), photo_want_free(&w);
+    }
+    free(pl.rgb), free(psm.rgb), free(pd.rgb), free(pb.rgb);
+    free(sl), free(ss), free(sd), free(sv), free(sb), free(sm), free(sbs), free(s64), free(out), free(err);
+
+    /* typed path + Enter, then a dropped PNG (gallery face 5, a square: the whole image is the crop) */
+    zs_image f5 = {L->S, L->S, (uint8_t *)zs_cache_pixels(L->cache, 5)};
+    snprintf(path, sizeof path, "%s/face5.png", g_tmp);
+    CHECK(zs_image_write_png(path, &f5) == ZS_OK);
+    snprintf(script, sizeof script, PHOTO_TYPE_SCRIPT, g_tmp, jpg);
+    snprintf(path, sizeof path, "%s/photo_type.txt", g_tmp);
+    write_text(path, script);
+    snprintf(args, sizeof args, "--script %s", path);
+    rc = run_gui("photo_type", args, &out, &err);
+    CHECKF(rc == 0, "exit code %d; stderr: %s", rc, err);
+    char *se = section(out, "empty"), *st = section(out, "typed"), *sdr = section(out, "dropped");
+    char *sg = section(out, "gallery");
+    CHECKF(strstr(se, "tab=1 mode=0 gen=0"), "Photo tab before a photo: %s", se);
+    CHECKF(strstr(st, "mode=1 gen=1 size=178x218") && strstr(st, "162792.jpg"), "typed path: %s", st);
+    CHECKF(strstr(sdr, "mode=1 gen=2 size=64x64") && strstr(sdr, "face5.png"), "dropped file: %s", sdr);
+    CHECKF(strstr(sg, "face=2") && strstr(sg, "tab=0 mode=0"), "a gallery click after a photo: %s", sg);
+    zs_image tt, td;
+    rect r1 = {0}, r2 = {0}, r2e = {0};
+    got = load_png("t_typed.png", &tt) & load_png("t_dropped.png", &td);
+    if (got && get_rect(st, "image/crop", &r1) && get_rect(sdr, "image/crop", &r2) &&
+        get_rect(sdr, "image/edit", &r2e)) {
+        int maxd;
+        double meand;
+        photo_want w;
+        photo_expect(L, &im, -1, 0, &w);
+        face_diff(&tt, r1, w.face, L->S, &maxd, &meand);
+        CHECKF(maxd <= 1, "typed path: crop vs zs_photo_face: max %d", maxd);
+        photo_want_free(&w);
+        face_diff(&td, r2, f5.rgb, L->S, &maxd, &meand);
+        CHECKF(maxd <= 1, "dropped PNG: crop vs the file: max %d", maxd);
+        uint8_t *want = zs_xmalloc((size_t)L->S * L->S * 3);
+        expected(L, 5, -1, 0, want);
+        face_diff(&td, r2e, want, L->S, &maxd, &meand);
+        CHECKF(maxd <= 2, "dropped PNG: reconstruction vs gallery face 5's: max %d", maxd);
+        free(want);
+    } else CHECKF(0, "typed/dropped screenshots missing:\n%s%s", out, err);
+    free(tt.rgb), free(td.rgb);
+    free(se), free(st), free(sdr), free(sg), free(out), free(err);
+    zs_image_free(&im);
+}
+
+static const char *INTERP_SCRIPT =
+    "sync\n"
+    "key N\n"
+    "click tab/Interpolate\n"
+    "wait 1\n"
+    "echo empty\n"
+    "print interp\n"
+    "click button/Set_A\n"
+    "click thumb/1\n"
+    "sync\n"
+    "click button/Set_B\n"
+    "sync\n"
+    "echo slerp\n"
+    "print interp\n"
+    "print rect image/t\n"
+    "print rect strip/0\nprint rect strip/1\nprint rect strip/2\nprint rect strip/3\n"
+    "print rect strip/4\nprint rect strip/5\nprint rect strip/6\nprint rect strip/7\n"
+    "screenshot %1$s/i_slerp.png\n"
+    "click toggle/Slerp_(off:_lerp)\n"
+    "sync\n"
+    "echo lerp\n"
+    "print interp\n"
+    "screenshot %1$s/i_lerp.png\n"
+    "drag slider/t slider/t@0.0,0.5 5\n"
+    "sync\n"
+    "echo t0\n"
+    "print interp\n"
+    "screenshot %1$s/i_t0.png\n"
+    "click textbox/strip\n"
+    "key ctrl+U\n"
+    "text %1$s/strip.png\n"
+    "key Return\n"
+    "click button/Export_strip\n"
+    "sync\n"
+    "echo export\n"
+    "print interp\n"
+    "click button/Play\n"
+    "wait 2\n"
+    "timing_reset\n"
+    "wait 120\n"
+    "echo play\n"
+    "print timing\n"
+    "print interp\n"
+    "click button/Pause\n"
+    "sync\n"
+    "echo paused\n"
+    "print interp\n"
+    "wait 1\n";
+
+static void interp_expect(lib *L, int lerp, float t, uint8_t *out)
+{
+    float *x = zs_xmalloc(sizeof(float) * 3 * L->S * L->S), *za = zs_xmalloc(sizeof(float) * L->Z);
+    float *zb = zs_xmalloc(sizeof(float) * L->Z), *z = zs_xmalloc(sizeof(float) * L->Z);
+    zs_face_to_chw(zs_cache_pixels(L->cache, 0), L->S, x, 0);
+    zs_vae_encode(L->inf, x, 1, za, NULL);
+    zs_face_to_chw(zs_cache_pixels(L->cache, 1), L->S, x, 0);
+    zs_vae_encode(L->inf, x, 1, zb, NULL);
+    if (lerp) zs_lerp(L->Z, za, zb, t, z);
+    else zs_slerp(L->Z, za, zb, t, z);
+    zs_vae_decode(L->inf, z, 1, x);
+    zs_face_from_chw(x, L->S, out);
+    free(x), free(za), free(zb), free(z);
+}
+
+static void test_interp(lib *L)
+{
+    char script[8192], path[600], args[1024], *out, *err;
+    snprintf(script, sizeof script, INTERP_SCRIPT, g_tmp);
+    snprintf(path, sizeof path, "%s/interp.txt", g_tmp);
+    write_text(path, script);
+    snprintf(args, sizeof args, "--script %s", path);
+    int rc = run_gui("interp", args, &out, &err);
+    CHECKF(rc == 0, "exit code %d; stderr: %s", rc, err);
+    char *se = section(out, "empty"), *ss = section(out, "slerp"), *sl = section(out, "lerp");
+    char *s0 = section(out, "t0"), *sx = section(out, "export"), *sp = section(out, "play");
+    char *sq = section(out, "paused");
+    CHECKF(strstr(se, "A=0 B=0"), "slots before Set: %s", se);
+    CHECKF(strstr(ss, "slerp=1 A=1 B=1") && strstr(ss, "slot A face 1 (") && strstr(ss, "slot B face 2 ("),
+           "after Set A / Set B: %s", ss);
+    CHECKF(strstr(sl, "slerp=0"), "lerp toggle: %s", sl);
+    CHECKF(strstr(s0, "t=0.0000"), "t slider to 0: %s", s0);
+    rect cell[ZS_STRIP_N], rt;
+    int ok = get_rect(ss, "image/t", &rt);
+    for (int i = 0; i < ZS_STRIP_N; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "strip/%d", i);
+        ok &= get_rect(ss, name, &cell[i]);
+    }
+    zs_image is, il, i0, strip;
+    ok &= load_png("i_slerp.png", &is) & load_png("i_lerp.png", &il) & load_png("i_t0.png", &i0);
+    CHECKF(ok && cell[0].w >= L->S, "rectangles or screenshots missing:\n%s%s", out, err);
+    if (ok && cell[0].w >= L->S) {
+        int S = L->S, maxd, worst_s = 0, worst_l = 0;
+        double meand;
+        uint8_t *want = zs_xmalloc((size_t)S * S * 3);
+        expected(L, 0, -1, 0, want);
+        face_diff(&is, cell[0], want, S, &maxd, &meand);
+        CHECKF(maxd <= 2, "strip start vs A's reconstruction: max %d", maxd);
+        face_diff(&i0, rt, want, S, &maxd, &meand);
+        CHECKF(maxd <= 2, "the face at t = 0 vs A's reconstruction: max %d", maxd);
+        expected(L, 1, -1, 0, want);
+        face_diff(&is, cell[ZS_STRIP_N - 1], want, S, &maxd, &meand);
+        CHECKF(maxd <= 2, "strip end vs B's reconstruction: max %d", maxd);
+        for (int i = 0; i < ZS_STRIP_N; i++) {
+            float t = (float)i / (ZS_STRIP_N - 1);
+            interp_expect(L, 0, t, want);
+            face_diff(&is, cell[i], want, S, &maxd, &meand);
+            if (maxd > worst_s) worst_s = maxd;
+            interp_expect(L, 1, t, want);
+            face_diff(&il, cell[i], want, S, &maxd, &meand);
+            if (maxd > worst_l) worst_l = maxd;
+        }
+        CHECKF(worst_s <= 2 && worst_l <= 2, "strip cells vs decode(slerp) max %d, vs decode(lerp) max %d", worst_s,
+               worst_l);
+        double dmid = region_diff(&is, &il, cell[3]) + region_diff(&is, &il, cell[4]);
+        CHECKF(dmid > 1.0, "lerp and slerp middles differ by only %.2f levels", dmid);
+        CHECKF(region_diff(&is, &il, cell[0]) == 0 && region_diff(&is, &il, cell[7]) == 0,
+               "lerp and slerp ends should be the same faces");
+        double dt = region_diff(&il, &i0, rt);
+        CHECKF(dt > 2.0, "moving t from 0.5 to 0 changed the large face by only %.2f", dt);
+        CHECKF(strstr(sx, "message ok Saved ") && strstr(sx, "strip.png"), "export: %s", sx);
+        if (load_png("strip.png", &strip)) {
+            CHECKF(strip.w == ZS_STRIP_N * S && strip.h == S, "strip PNG is %dx%d", strip.w, strip.h);
+            int worst = 0;
+            for (int i = 0; i < ZS_STRIP_N && strip.w == ZS_STRIP_N * S; i++) {
+                interp_expect(L, 1, (float)i / (ZS_STRIP_N - 1), want);
+                for (int y = 0; y < S; y++)
+                    for (int x = 0; x < S * 3; x++) {
+                        int d = abs((int)strip.rgb[((size_t)y * strip.w + (size_t)i * S) * 3 + x] -
+                                    (int)want[(size_t)y * S * 3 + x]);
+                        if (d > worst) worst = d;
+                    }
+            }
+            CHECKF(worst <= 2, "exported strip vs decode(lerp): max %d", worst);
+            free(strip.rgb);
+        } else CHECKF(0, "Export wrote no PNG: %s", sx);
+        free(want);
+    }
+    int frames = 0;
+    double p50 = 0, p95 = 0, mx = 0, tplay = -1, tpause = -1;
+    const char *p = strstr(sp, "timing frames ");
+    if (p) sscanf(p, "timing frames %d frame_ms mean %*f p50 %lf p95 %lf max %lf", &frames, &p50, &p95, &mx);
+    p = strstr(sp, "interp t=");
+    if (p) tplay = atof(p + 9);
+    p = strstr(sq, "interp t=");
+    if (p) tpause = atof(p + 9);
+    fprintf(stderr, "interpolate, playing: %d frames, frame ms p50 %.2f p95 %.2f max %.2f\n", frames, p50, p95, mx);
+    CHECKF(frames >= 100 && strstr(sp, "playing=1"), "Play: %s", sp);
+    CHECKF(tplay > 0.01 && strstr(sq, "playing=0"), "Play did not move t (t=%.3f): %s", tplay, sq);
+    CHECKF(fabs(tpause - tplay) < 0.2, "t after Pause %.3f", tpause);
+    free(is.rgb), free(il.rgb), free(i0.rgb);
+    free(se), free(ss), free(sl), free(s0), free(sx), free(sp), free(sq), free(out), free(err);
+}
+
+static const char *SAMPLE_SCRIPT =
+    "sync\n"
+    "key N\n"
+    "click tab/Sample\n"
+    "sync\n"
+    "echo iso1\n"
+    "print sample\n"
+    "print rect sample/0\nprint rect sample/1\nprint rect sample/2\nprint rect sample/3\n"
+    "print rect sample/4\nprint rect sample/5\nprint rect sample/6\nprint rect sample/7\n"
+    "print rect sample/8\nprint rect sample/9\nprint rect sample/10\nprint rect sample/11\n"
+    "print rect sample/12\nprint rect sample/13\nprint rect sample/14\nprint rect sample/15\n"
+    "screenshot %1$s/s_iso1.png\n"
+    "click button/Resample\n"
+    "sync\n"
+    "echo iso2\n"
+    "print sample\n"
+    "screenshot %1$s/s_iso2.png\n"
+    "click toggle/Fitted_to_the_gallery\n"
+    "sync\n"
+    "echo fit2\n"
+    "print sample\n"
+    "screenshot %1$s/s_fit2.png\n"
+    "click toggle/Fitted_to_the_gallery\n"
+    "sync\n"
+    "echo iso2b\n"
+    "print sample\n"
+    "screenshot %1$s/s_iso2b.png\n"
+    "drag slider/radius slider/radius@0.0,0.5 5\n"
+    "sync\n"
+    "echo r0iso\n"
+    "print sample\n"
+    "screenshot %1$s/s_r0iso.png\n"
+    "click toggle/Fitted_to_the_gallery\n"
+    "sync\n"
+    "echo r0fit\n"
+    "print sample\n"
+    "screenshot %1$s/s_r0fit.png\n"
+    "drag slider/radius slider/radius@0.5,0.5 5\n"
+    "sync\n"
+    "echo fit15\n"
+    "print sample\n"
+    "click sample/5\n"
+    "sync\n"
+    "echo pick\n"
+    "print sample\n"
+    "print state\n"
+    "print photo\n"
+    "print rect image/original\n"
+    "print rect image/edit\n"
+    "screenshot %1$s/s_pick.png\n"
+    "wheel scroll/attributes -5\n"
+    "wait 1\n"
+    "drag slider/Smiling slider/Smiling@0.75,0.5 8\n"
+    "sync\n"
+    "echo pick_smile\n"
+    "print state\n"
+    "screenshot %1$s/s_pick_smile.png\n"
+    "wait 1\n";
+
+#define NSAMPLES 16
+
+/* decode of sample i (of 16) for seed, radius and mode; g NULL: isotropic */
+static void sample_expect(lib *L, const zs_gauss *g, uint64_t seed, float radius, int i, int k, float s,
+                          uint8_t *out)
+{
+    float *z = zs_xmalloc(sizeof(float) * NSAMPLES * L->Z), *x = zs_xmalloc(sizeof(float) * 3 * L->S * L->S);
+    zs_latent_sample(g, L->Z, NSAMPLES, radius, seed, z);
+    float *zi = z + (size_t)i * L->Z;
+    if (k >= 0) zs_latent_add(L->Z, zi, L->attrs.vec + (size_t)k * L->Z, s, zi);
+    zs_vae_decode(L->inf, zi, 1, x);
+    zs_face_from_chw(x, L->S, out);
+    free(z), free(x);
+}
+
+static int sample_params(const char *sec, uint64_t *seed, float *radius, int *fitted)
+{
+    const char *p = strstr(sec, "sample seed=");
+    unsigned long long sd;
+    double r;
+    if (!p || sscanf(p, "sample seed=%llu radius=%lf fitted=%d", &sd, &r, fitted) != 3) return 0;
+    *seed = sd, *radius = (float)r;
+    return 1;
+}
+
+/* Largest difference of the 16 cells from what the library samples. */
+static int grid_worst(lib *L, const zs_image *shot, const rect *cells, const zs_gauss *g, uint64_t seed, float radius)
+{
+    uint8_t *want = zs_xmalloc((size_t)L->S * L->S * 3);
+    int worst = 0, maxd;
+    double meand;
+    for (int i = 0; i < NSAMPLES; i++) {
+        sample_expect(L, g, seed, radius, i, -1, 0, want);
+        face_diff(shot, cells[i], want, L->S, &maxd, &meand);
+        if (maxd > worst) worst = maxd;
+    }
+    free(want);
+    return worst;
+}
+
+static void test_sample(lib *L)
+{
+    char script[8192], path[600], args[1024], *out, *err;
+    snprintf(script, sizeof script, SAMPLE_SCRIPT, g_tmp);
+    snprintf(path, sizeof path, "%s/sample.txt", g_tmp);
+    write_text(path, script);
+    snprintf(args, sizeof args, "--script %s", path);
+    int rc = run_gui("sample", args, &out, &err);
+    CHECKF(rc == 0, "exit code %d; stderr: %s", rc, err);
+    static const char *const tags[] = {"iso1", "iso2", "fit2", "iso2b", "r0iso", "r0fit", "fit15", "pick", "pick_smile"};
+    char *sec[9];
+    for (int i = 0; i < 9; i++) sec[i] = section(out, tags[i]);
+    rect cells[NSAMPLES], ro = {0}, re = {0}, all;
+    int ok = 1;
+    for (int i = 0; i < NSAMPLES; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "sample/%d", i);
+        ok &= get_rect(sec[0], name, &cells[i]);
+    }
+    ok &= get_rect(sec[7], "image/original", &ro) & get_rect(sec[7], "image/edit", &re);
+    zs_image iso1, iso2, fit2, iso2b, r0iso, r0fit, pick, pick_smile;
+    ok &= load_png("s_iso1.png", &iso1) & load_png("s_iso2.png", &iso2) & load_png("s_fit2.png", &fit2) &
+          load_png("s_iso2b.png", &iso2b) & load_png("s_r0iso.png", &r0iso) & load_png("s_r0fit.png", &r0fit) &
+          load_png("s_pick.png", &pick) & load_png("s_pick_smile.png", &pick_smile);
+    uint64_t seed[7];
+    float radius[7];
+    int fitted[7];
+    for (int i = 0; i < 7; i++) ok &= sample_params(sec[i], &seed[i], &radius[i], &fitted[i]);
+    CHECKF(ok && cells[0].w >= L->S, "rectangles, screenshots or state missing:\n%s%s", out, err);
+    if (ok && cells[0].w >= L->S) {
+        all = (rect){cells[0].x, cells[0].y, cells[15].x + cells[15].w - cells[0].x, cells[15].y + cells[15].h - cells[0].y};
+        CHECKF(seed[0] == 1 && fitted[0] == 0 && fabsf(radius[0] - 1) < 1e-6f, "start: %s", sec[0]);
+        CHECKF(seed[1] == 2 && seed[2] == 2 && fitted[2] == 1 && seed[3] == 2 && fitted[3] == 0, "Resample / mode: %s%s",
+               sec[1], sec[2]);
+        CHECKF(radius[4] == 0 && radius[5] == 0 && fitted[5] == 1, "radius 0: %s%s", sec[4], sec[5]);
+        /* the Gaussian the app should have fitted */
+        zs_latents lat;
+        zs_gauss g;
+        CHECK(zs_latents_encode(L->m, L->cache, 0, NULL, NULL, &lat) == ZS_OK);
+        CHECK(zs_gauss_fit(lat.mu, lat.n, lat.z, &g) == ZS_OK);
+        int w;
+        w = grid_worst(L, &iso1, cells, NULL, 1, radius[0]);
+        CHECKF(w <= 2, "isotropic seed 1 grid vs zs_latent_sample + decode: max %d", w);
+        w = grid_worst(L, &iso2, cells, NULL, 2, radius[1]);
+        CHECKF(w <= 2, "isotropic seed 2 grid: max %d", w);
+        double dr = region_diff(&iso1, &iso2, all);
+        CHECKF(dr > 5, "Resample changed the grid by only %.2f levels", dr);
+        w = grid_worst(L, &fit2, cells, &g, 2, radius[2]);
+        CHECKF(w <= 2, "fitted seed 2 grid vs zs_gauss_fit + zs_latent_sample: max %d", w);
+        CHECKF(region_diff(&iso2, &fit2, all) > 5, "fitted and isotropic grids look alike");
+        CHECKF(region_diff(&iso2, &iso2b, all) == 0, "the same seed gave another grid (%.3f)",
+               region_diff(&iso2, &iso2b, all));
+        /* radius 0: 16 copies of decode(0), or decode(mean) */
+        w = grid_worst(L, &r0iso, cells, NULL, 2, 0);
+        CHECKF(w <= 2, "radius 0 isotropic vs decode(0): max %d", w);
+        w = grid_worst(L, &r0fit, cells, &g, 2, 0);
+        CHECKF(w <= 2, "radius 0 fitted vs decode(mean): max %d", w);
+        double d01 = 0;
+        for (int i = 1; i < NSAMPLES; i++) {
+            double d = 0;
+            for (int y = 0; y < cells[0].h; y++)
+                for (int x = 0; x < cells[0].w * 3; x++)
+                    d += abs((int)r0fit.rgb[((size_t)(cells[0].y + y) * r0fit.w + cells[0].x) * 3 + x] -
+                             (int)r0fit.rgb[((size_t)(cells[i].y + y) * r0fit.w + cells[i].x) * 3 + x]);
+            if (d > d01) d01 = d;
+        }
+        CHECKF(d01 == 0, "radius 0: the 16 faces are not identical (%.0f)", d01);
+        /* the pick: sample 5 of the fitted grid at radius 1.5 */
+        CHECKF(strstr(sec[7], "src=2") && strstr(sec[7], "photo tab=0 "), "clicking a sample: %s", sec[7]);
+        CHECKF(fitted[6] == 1 && fabsf(radius[6] - 1.5f) < 0.1f, "before the pick: %s", sec[6]);
+        uint8_t *want = zs_xmalloc((size_t)L->S * L->S * 3);
+        int maxd;
+        double meand;
+        sample_expect(L, &g, seed[6], radius[6], 5, -1, 0, want);
+        face_diff(&pick, ro, want, L->S, &maxd, &meand);
+        CHECKF(maxd <= 2, "the picked sample shown as the current face: max %d", maxd);
+        face_diff(&pick, re, want, L->S, &maxd, &meand);
+        CHECKF(maxd <= 2, "the picked sample's decode in the edit panel: max %d", maxd);
+        double s = strength(sec[8], "Smiling");
+        CHECKF(fabs(s - 1.5) < 0.1, "Smiling on the sample: %g", s);
+        sample_expect(L, &g, seed[6], radius[6], 5, zs_attr_find("Smiling"), (float)s, want);
+        face_diff(&pick_smile, re, want, L->S, &maxd, &meand);
+        CHECKF(maxd <= 2, "the sample edited: vs decode(z_5 + %.2f v_Smiling): max %d", s, maxd);
+        CHECKF(region_diff(&pick, &pick_smile, re) > 2, "Smiling did not change the sample");
+        CHECKF(region_diff(&pick, &pick_smile, ro) == 0, "the sample itself changed with a slider");
+        free(want);
+        zs_gauss_free(&g);
+        zs_latents_free(&lat);
+    }
+    free(iso1.rgb), free(iso2.rgb), free(fit2.rgb), free(iso2b.rgb), free(r0iso.rgb), free(r0fit.rgb);
+    free(pick.rgb), free(pick_smile.rgb);
+    for (int i = 0; i < 9; i++) free(sec[i]);
+    free(out), free(err);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -470,7 +1112,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", zs_last_error());
         return 1;
     }
-    L.S = m->cfg.image, L.Z = m->cfg.z;
+    L.S = m->cfg.image, L.Z = m->cfg.z, L.m = m;
     L.inf = zs_vae_infer_create(&m->cfg, 1);
     zs_vae_infer_load(L.inf, m->params);
     snprintf(path, sizeof path, "%s/data/gallery.zsf", g_src);
@@ -482,6 +1124,9 @@ int main(int argc, char **argv)
     test_main(&L);
     test_slow_decoder(&L);
     test_bad_input();
+    test_photo(&L);
+    test_interp(&L);
+    test_sample(&L);
 
     zs_attr_vectors_free(&L.attrs);
     zs_cache_close(L.cache);

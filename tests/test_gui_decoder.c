@@ -1,7 +1,11 @@
 /* The explorer's face worker (src/app/decoder.c) without a window: a burst
  * of requests from this thread while the worker decodes, the newest one
  * wins, stale ones are dropped, every result matches libzspace for its own
- * request, polling never waits for a decode, and destroy joins the thread.
+ * request, polling never waits for a decode, and destroy joins the thread;
+ * then the Photo tab's jobs (a photo read, cropped and encoded on the
+ * worker, edited with face == NULL, keep-detail at the photo's size, a
+ * file that is no image leaving the photo in place, a PNG saved), batches
+ * of latents on channels, and the fitted Gaussian.
  * Run under ThreadSanitizer by tests/sanitize.sh (label threads).
  *
  * usage: test_gui_decoder MODEL ATTRS GALLERY */
@@ -123,6 +127,71 @@ int main(int argc, char **argv)
     expected(inf, c, &A, 7, k, 0.0f, want);
     CHECK(got && r.stamp == 1 && memcmp(want, r.rgb, npix) == 0 && r.encode_ms > 0);
     zs_decoder_destroy(d);
+
+    /* photos, saves, batches, the fit: wait on each answer */
+    {
+        const char *tmp = zs_test_tmpdir();
+        char png[600], bad[600], out[600];
+        snprintf(png, sizeof png, "%s/face3.png", tmp);
+        snprintf(bad, sizeof bad, "%s/bad.jpg", tmp);
+        snprintf(out, sizeof out, "%s/saved.png", tmp);
+        zs_image f3 = {S, S, (uint8_t *)zs_cache_pixels(c, 3)};
+        CHECK(zs_image_write_png(png, &f3) == ZS_OK);
+        FILE *f = fopen(bad, "w");
+        fputs("no image", f);
+        fclose(f);
+        d = zs_decoder_create(m, &A, NULL, NULL);
+        zs_photo_result pr;
+        zs_decoder_load_photo(d, png, 1, 4096);
+        t0 = zs_now();
+        while (!(got = zs_decoder_poll_photo(d, &pr)) && zs_now() - t0 < 30) {}
+        CHECK(got && pr.ok && pr.gen == 1 && pr.photo.w == S && memcmp(pr.face, f3.rgb, npix) == 0);
+        zs_decoder_load_photo(d, bad, 2, 4096);
+        while (!(got = zs_decoder_poll_photo(d, &pr)) && zs_now() - t0 < 30) {}
+        CHECKF(got && !pr.ok && strstr(pr.msg, "bad.jpg"), "a file that is not an image: %s", pr.msg);
+        zs_decode_req pq = {.stamp = 5, .face_key = ZS_PHOTO_KEY(1), .detail = 1};
+        pq.strength[k] = 1.5f;
+        zs_decoder_post(d, &pq);
+        while (!(got = zs_decoder_poll(d, &r)) && zs_now() - t0 < 30) {}
+        expected(inf, c, &A, 3, k, 1.5f, want);   /* the photo is face 3: the same edit, still photo 1 */
+        CHECK(got && r.stamp == 5 && r.face_key == ZS_PHOTO_KEY(1) && memcmp(want, r.rgb, npix) == 0);
+        CHECK(r.detail.rgb && r.detail.w == S && r.detail.h == S);
+        if (r.detail.rgb) {
+            zs_decoder_save(d, out, &r.detail);
+            zs_save_result sr;
+            while (!(got = zs_decoder_poll_save(d, &sr)) && zs_now() - t0 < 30) {}
+            zs_image back;
+            CHECK(got && sr.ok && zs_image_load(&back, out) == ZS_OK && back.w == S &&
+                  memcmp(back.rgb, r.detail.rgb, npix) == 0);
+            if (got && sr.ok) zs_image_free(&back);
+        }
+        /* a batch: the latents of faces 0 and 1 decode to their reconstructions */
+        float *z2 = zs_xmalloc(sizeof(float) * 2 * A.z), *x = zs_xmalloc(sizeof(float) * npix);
+        for (int i = 0; i < 2; i++) {
+            zs_face_to_chw(zs_cache_pixels(c, i), S, x, 0);
+            zs_vae_encode(inf, x, 1, z2 + (size_t)i * A.z, NULL);
+        }
+        zs_decoder_post_batch(d, 1, 9, 2, z2);
+        zs_batch_result br;
+        while (!(got = zs_decoder_poll_batch(d, 1, &br)) && zs_now() - t0 < 30) {}
+        CHECK(got && br.stamp == 9 && br.n == 2);
+        for (int i = 0; i < 2 && got; i++) {
+            expected(inf, c, &A, i, k, 0.0f, want);
+            CHECKF(memcmp(want, br.rgb + (size_t)i * npix, npix) == 0, "batch face %d", i);
+        }
+        /* the fit: the gallery's mean */
+        zs_decoder_fit(d, m, c);
+        int ok = 0;
+        zs_gauss g;
+        char msg[600];
+        double ms;
+        while (!(got = zs_decoder_poll_fit(d, &ok, &g, msg, sizeof msg, &ms)) && zs_now() - t0 < 60) {}
+        CHECKF(got && ok && g.z == A.z, "fit: %s", msg);
+        if (got && ok) zs_gauss_free(&g);
+        CHECK(!zs_decoder_get_stats(d).busy);
+        zs_decoder_destroy(d);
+        free(z2), free(x);
+    }
 
     free(want);
     zs_vae_infer_destroy(inf);

@@ -7,6 +7,11 @@
  * newest request (encode the face when it changed, add the slider
  * vectors, decode); requests it has not taken yet are overwritten, so a
  * fast slider drag costs one decode per frame at most, never a queue.
+ * The same thread reads, crops and encodes photos (Photo tab), computes
+ * keep-detail edits, writes PNGs, decodes the Interpolate strip and the
+ * Sample grid (batches, each channel newest-wins) and, once, encodes the
+ * gallery to fit the Sample tab's Gaussian; the UI thread only computes
+ * lerp/slerp and draws samples (a few hundred floats) and uploads results.
  * OpenBLAS runs single-threaded in the whole process (zs_blas_init in
  * main; core.h), so the decoder's sgemm keeps to one core whatever else
  * runs; Mesa's llvmpipe, when there is no GPU, renders with its own
@@ -52,6 +57,16 @@ void zs_app_error(zs_app *a, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "zspace: %s\n", msg);
     if (a->nerrors < ZS_APP_MAX_ERRORS) snprintf(a->errors[a->nerrors++], sizeof a->errors[0], "%s", msg);
+}
+
+void zs_app_message(zs_app *a, int err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->message, sizeof a->message, fmt, ap);
+    va_end(ap);
+    a->message_err = err;
+    fprintf(stderr, "zspace: %s\n", a->message);
 }
 
 /* ---- window and GL ------------------------------------------------------------ */
@@ -145,8 +160,7 @@ static void load_gallery(zs_app *a)
     }
     a->nfaces = zs_cache_count(a->gallery);
     a->S = zs_cache_size(a->gallery);
-    int S = a->S, cols = 32, max_tex = 0;
-    glGetIntegerv(GL_MAX_TEXTURE_SIZE, &max_tex);
+    int S = a->S, cols = 32, max_tex = a->max_tex;
     int max_rows = max_tex / S > 0 ? max_tex / S : 1;
     a->nthumbs = a->nfaces < cols * max_rows ? a->nfaces : cols * max_rows;
     if (a->nthumbs < a->nfaces)
@@ -209,12 +223,14 @@ static void load_data(zs_app *a)
     if (!d->model) join_path(a, a->model_path, sizeof a->model_path, a->paths.data, "default.safetensors");
     if (!d->gallery) join_path(a, a->gallery_path, sizeof a->gallery_path, a->paths.data, "gallery.zsf");
     if (!d->attrs) join_path(a, a->attrs_path, sizeof a->attrs_path, a->paths.data, "attrs.safetensors");
+    glGetIntegerv(GL_MAX_TEXTURE_SIZE, &a->max_tex);
 
     if (zs_ckpt_load_model(a->model_path, &a->model, &a->info) != ZS_OK) {
         zs_app_error(a, "model: %s", zs_last_error());
         a->model = NULL;
     }
     load_gallery(a);
+    if (!a->gallery && a->model) a->S = a->model->cfg.image;   /* photos still work */
     if (a->model && a->gallery && a->S != a->model->cfg.image) {
         zs_app_error(a, "%s has %dx%d faces but the model %s takes %dx%d", a->gallery_path, a->S, a->S,
                      a->model_path, a->model->cfg.image, a->model->cfg.image);
@@ -230,9 +246,39 @@ static void load_data(zs_app *a)
     uint8_t *black = zs_xcalloc((size_t)S * S, 3);
     a->tex_orig = zs_tex_create(S, S, black, a->nearest);
     a->tex_edit = zs_tex_create(S, S, black, a->nearest);
-    free(black);
+    a->tex_crop = zs_tex_create(S, S, black, a->nearest);
+    a->tex_photo = zs_tex_create(1, 1, black, a->nearest);
+    a->tex_detail = zs_tex_create(1, 1, black, a->nearest);
+    a->tex_photo_w = a->tex_photo_h = a->tex_detail_w = a->tex_detail_h = 1;
+    a->edit_rgb = black;
+    uint8_t *strip = zs_xcalloc((size_t)ZS_STRIP_N * S * S, 3);
+    a->tex_strip = zs_tex_create(ZS_STRIP_N * S, S, strip, a->nearest);
+    a->strip_rgb = strip;
+    a->tex_t = zs_tex_create(S, S, strip, a->nearest);
+    for (int i = 0; i < 2; i++) {
+        a->slot[i].tex = zs_tex_create(S, S, strip, a->nearest);
+        a->slot[i].z = zs_xcalloc((size_t)(a->model ? a->model->cfg.z : 1), sizeof(float));
+    }
+    a->cur_z = zs_xcalloc((size_t)(a->model ? a->model->cfg.z : 1), sizeof(float));
+    a->cur_z_key = ZS_NO_FACE_KEY;
+    a->interp_t = 0.5f;
+    a->interp_slerp = 1;
+    a->play_dir = 1;
+    snprintf(a->strip_box, sizeof a->strip_box, "zspace_strip.png");
+    int Z = a->model ? a->model->cfg.z : 1;
+    a->samples = zs_xcalloc((size_t)ZS_NSAMPLES * Z, sizeof(float));
+    a->sample_base = zs_xcalloc((size_t)Z, sizeof(float));
+    a->sample_rgb = zs_xcalloc((size_t)ZS_NSAMPLES * S * S, 3);
+    a->tex_samples = zs_tex_create(4 * S, 4 * S, a->sample_rgb, a->nearest);
+    a->sample_radius = 1.0f;
+    a->sample_seed = 1;
+    a->batch_dirty[ZS_CH_SAMPLES] = 1;   /* decoded when the tab is first shown */
     a->current = -1;
     if (a->nthumbs > 0) zs_app_select(a, 0);
+    if (d->photo) {
+        snprintf(a->photo_box, sizeof a->photo_box, "%s", d->photo);
+        zs_app_load_photo(a, d->photo);
+    }
 }
 
 /* ---- actions -------------------------------------------------------------------------- */
@@ -240,6 +286,7 @@ void zs_app_select(zs_app *a, int face)
 {
     if (face < 0 || face >= a->nthumbs) return;
     a->current = face;
+    a->src = ZS_SRC_GALLERY;
     zs_tex_update(a->tex_orig, 0, 0, a->S, a->S, zs_cache_pixels(a->gallery, face));
     a->dirty = 1;
     a->reveal = 1;
@@ -256,26 +303,382 @@ void zs_app_set_nearest(zs_app *a, int nearest)
     a->nearest = nearest;
     zs_tex_set_filter(a->tex_orig, nearest);
     zs_tex_set_filter(a->tex_edit, nearest);
+    zs_tex_set_filter(a->tex_crop, nearest);
+    zs_tex_set_filter(a->tex_photo, nearest);
+    zs_tex_set_filter(a->tex_detail, nearest);
+    zs_tex_set_filter(a->tex_strip, nearest);
+    zs_tex_set_filter(a->tex_t, nearest);
+    zs_tex_set_filter(a->tex_samples, nearest);
+    for (int i = 0; i < 2; i++) zs_tex_set_filter(a->slot[i].tex, nearest);
+}
+
+int zs_app_photo_mode(const zs_app *a) { return a->src == ZS_SRC_PHOTO && a->have_photo; }
+
+void zs_app_pick_sample(zs_app *a, int i)
+{
+    if (i < 0 || i >= ZS_NSAMPLES || !a->have_samples || a->samples_shown_gen != a->samples_gen) return;
+    int Z = a->model->cfg.z;
+    memcpy(a->sample_base, a->samples + (size_t)i * Z, sizeof(float) * Z);
+    a->sample_pick = i;
+    a->sample_pick_seed = a->sample_seed;
+    a->sample_key++;
+    a->src = ZS_SRC_SAMPLE;
+    zs_tex_update(a->tex_orig, 0, 0, a->S, a->S, a->sample_rgb + (size_t)i * a->S * a->S * 3);
+    a->tab = ZS_TAB_ATTRS;   /* where the sliders are */
+    a->dirty = 1;
+    zs_app_message(a, 0, "Sample %d (seed %llu, radius %.2f, %s) is the current face: the sliders edit it", i + 1,
+                   (unsigned long long)a->sample_seed, (double)a->sample_radius,
+                   a->sample_fitted ? "fitted" : "isotropic");
+}
+
+void zs_app_current_label(const zs_app *a, char *buf, size_t n)
+{
+    if (zs_app_photo_mode(a)) {
+        const char *base = strrchr(a->photo_path, '/');
+        zs_strf(buf, n, "photo %s", base ? base + 1 : a->photo_path);
+    } else if (a->src == ZS_SRC_SAMPLE) {
+        zs_strf(buf, n, "sample %d (seed %llu)", a->sample_pick + 1, (unsigned long long)a->sample_pick_seed);
+    } else if (a->current >= 0) zs_strf(buf, n, "face %d (%s)", a->current + 1, zs_cache_id(a->gallery, a->current));
+    else zs_strf(buf, n, "no face");
+    int edited = 0;
+    for (int k = 0; k < ZS_NATTR; k++) edited |= a->strength[k] != 0.0f;
+    if (edited && strlen(buf) + 8 < n) strcat(buf, ", edited");
+}
+
+void zs_app_current_name(const zs_app *a, char *buf, size_t n)
+{
+    const char *name = "-";
+    if (zs_app_photo_mode(a)) {
+        const char *base = strrchr(a->photo_path, '/');
+        name = base ? base + 1 : a->photo_path;
+    } else if (a->src == ZS_SRC_SAMPLE) name = "sample";
+    else if (a->current >= 0) name = zs_cache_id(a->gallery, a->current);
+    int edited = 0;
+    for (int k = 0; k < ZS_NATTR; k++) edited |= a->strength[k] != 0.0f;
+    zs_strf(buf, n, "%s%s", name, edited ? " (edited)" : "");
+}
+
+void zs_app_set_slot(zs_app *a, int which)
+{
+    if (!a->dec || a->cur_z_key != zs_app_face_key(a) || a->edit_key != a->cur_z_key) {
+        zs_app_message(a, 1, "Set %c: the current face is still being decoded; try again", "AB"[which]);
+        return;
+    }
+    struct zs_slot *sl = &a->slot[which];
+    memcpy(sl->z, a->cur_z, sizeof(float) * (size_t)a->model->cfg.z);
+    zs_tex_update(sl->tex, 0, 0, a->S, a->S, a->edit_rgb);
+    zs_app_current_label(a, sl->label, sizeof sl->label);
+    zs_app_current_name(a, sl->name, sizeof sl->name);
+    sl->set = 1;
+    a->batch_dirty[ZS_CH_STRIP] = a->batch_dirty[ZS_CH_T] = 1;
+    zs_app_message(a, 0, "%c = %s", "AB"[which], sl->label);
+}
+
+void zs_app_export_strip(zs_app *a)
+{
+    if (!a->dec || !a->have_strip || a->batch_shown[ZS_CH_STRIP] != a->batch_posted[ZS_CH_STRIP]) {
+        zs_app_message(a, 1, "Export: %s", a->slot[0].set && a->slot[1].set ? "the strip is still being decoded; try again"
+                                                                           : "set A and B first");
+        return;
+    }
+    if (!a->strip_box[0]) {
+        zs_app_message(a, 1, "Export: type where to write the PNG in the box");
+        return;
+    }
+    zs_decoder_save(a->dec, a->strip_box, &(zs_image){ZS_STRIP_N * a->S, a->S, a->strip_rgb});
+    a->saving = 1;
+    zs_app_message(a, 0, "Saving %s ...", a->strip_box);
+}
+
+/* The latent at t between the slots, as the Interpolate tab is set. */
+static void interp_z(const zs_app *a, float t, float *out)
+{
+    if (a->interp_slerp) zs_slerp(a->model->cfg.z, a->slot[0].z, a->slot[1].z, t, out);
+    else zs_lerp(a->model->cfg.z, a->slot[0].z, a->slot[1].z, t, out);
+}
+
+static void post_samples(zs_app *a)
+{
+    if (!a->batch_dirty[ZS_CH_SAMPLES] || a->tab != ZS_TAB_SAMPLE) return;   /* decoded when shown */
+    if (!a->dec) {
+        a->batch_dirty[ZS_CH_SAMPLES] = 0;
+        return;
+    }
+    if (a->sample_fitted && !a->have_gauss) {
+        if (!a->fitting && a->gallery) {
+            zs_decoder_fit(a->dec, a->model, a->gallery);
+            a->fitting = 1;
+            zs_app_message(a, 0, "Sample: encoding the %d gallery faces to fit a Gaussian ...", a->nfaces);
+        }
+        if (!a->gallery) {
+            zs_app_message(a, 1, "Sample: no gallery to fit a Gaussian to; using the isotropic prior");
+            a->sample_fitted = 0;
+        }
+        if (a->fitting) return;   /* posted when the fit arrives */
+    }
+    int Z = a->model->cfg.z;
+    zs_latent_sample(a->sample_fitted ? &a->gauss : NULL, Z, ZS_NSAMPLES, a->sample_radius, a->sample_seed,
+                     a->samples);
+    zs_decoder_post_batch(a->dec, ZS_CH_SAMPLES, ++a->batch_posted[ZS_CH_SAMPLES], ZS_NSAMPLES, a->samples);
+    a->samples_gen = a->batch_posted[ZS_CH_SAMPLES];
+    a->batch_dirty[ZS_CH_SAMPLES] = 0;
+}
+
+static void post_batches(zs_app *a)
+{
+    post_samples(a);
+    if (!a->dec || !a->slot[0].set || !a->slot[1].set) {   /* nothing to decode yet */
+        a->batch_dirty[ZS_CH_STRIP] = a->batch_dirty[ZS_CH_T] = 0;
+        return;
+    }
+    int Z = a->model->cfg.z;
+    float z[ZS_DEC_BATCH_MAX * 512];
+    if (Z > 512) return;
+    if (a->batch_dirty[ZS_CH_STRIP]) {
+        for (int i = 0; i < ZS_STRIP_N; i++) interp_z(a, (float)i / (ZS_STRIP_N - 1), z + (size_t)i * Z);
+        zs_decoder_post_batch(a->dec, ZS_CH_STRIP, ++a->batch_posted[ZS_CH_STRIP], ZS_STRIP_N, z);
+    }
+    if (a->batch_dirty[ZS_CH_T]) {
+        interp_z(a, a->interp_t, z);
+        zs_decoder_post_batch(a->dec, ZS_CH_T, ++a->batch_posted[ZS_CH_T], 1, z);
+    }
+    a->batch_dirty[ZS_CH_STRIP] = a->batch_dirty[ZS_CH_T] = 0;
+}
+
+static void take_batches(zs_app *a)
+{
+    zs_batch_result b;
+    if (!a->dec) return;
+    if (zs_decoder_poll_batch(a->dec, ZS_CH_STRIP, &b)) {
+        int S = a->S, W = ZS_STRIP_N * S;
+        for (int i = 0; i < b.n; i++)
+            for (int y = 0; y < S; y++)
+                memcpy(a->strip_rgb + ((size_t)y * W + (size_t)i * S) * 3, b.rgb + ((size_t)i * S * S + (size_t)y * S) * 3,
+                       (size_t)S * 3);
+        zs_tex_update(a->tex_strip, 0, 0, W, S, a->strip_rgb);
+        a->have_strip = 1;
+        a->strip_ms = b.ms;
+        a->batch_shown[ZS_CH_STRIP] = b.stamp;
+    }
+    if (zs_decoder_poll_batch(a->dec, ZS_CH_T, &b)) {
+        zs_tex_update(a->tex_t, 0, 0, a->S, a->S, b.rgb);
+        a->have_t = 1;
+        a->t_ms = b.ms;
+        a->batch_shown[ZS_CH_T] = b.stamp;
+        a->decode_ms = b.ms;
+    }
+    if (zs_decoder_poll_batch(a->dec, ZS_CH_SAMPLES, &b)) {
+        int S = a->S, W = 4 * S;
+        uint8_t *atlas = zs_xmalloc((size_t)W * W * 3);
+        memcpy(a->sample_rgb, b.rgb, (size_t)b.n * S * S * 3);
+        for (int i = 0; i < b.n; i++)
+            for (int y = 0; y < S; y++)
+                memcpy(atlas + ((size_t)(i / 4 * S + y) * W + (size_t)(i % 4) * S) * 3,
+                       b.rgb + ((size_t)i * S * S + (size_t)y * S) * 3, (size_t)S * 3);
+        zs_tex_update(a->tex_samples, 0, 0, W, W, atlas);
+        free(atlas);
+        a->have_samples = 1;
+        a->samples_ms = b.ms;
+        a->samples_shown_gen = b.stamp;
+        a->batch_shown[ZS_CH_SAMPLES] = b.stamp;
+    }
+    int ok;
+    char msg[600];
+    double ms;
+    zs_gauss g;
+    if (zs_decoder_poll_fit(a->dec, &ok, &g, msg, sizeof msg, &ms)) {
+        a->fitting = 0;
+        if (ok) {
+            a->gauss = g;
+            a->have_gauss = 1;
+            a->fit_ms = ms;
+            zs_app_message(a, 0, "Sample: Gaussian fitted to %d encoded gallery faces in %.0f ms", a->nfaces, ms);
+        } else {
+            a->sample_fitted = 0;
+            zs_app_message(a, 1, "Sample: cannot fit a Gaussian (%s); using the isotropic prior", msg);
+        }
+        a->batch_dirty[ZS_CH_SAMPLES] = 1;
+    }
+}
+
+/* Play: t goes 0 -> 1 -> 0 ... in 2 s a sweep. */
+static void animate(zs_app *a)
+{
+    if (!a->playing) return;
+    double now = zs_now(), dt = now - a->play_last;
+    a->play_last = now;
+    if (dt > 0.1) dt = 0.1;   /* after a stall, do not jump */
+    float t = a->interp_t + a->play_dir * (float)(dt / 2.0);
+    if (t >= 1) t = 1, a->play_dir = -1;
+    if (t <= 0) t = 0, a->play_dir = 1;
+    a->interp_t = t;
+    a->batch_dirty[ZS_CH_T] = 1;
+}
+
+uint64_t zs_app_face_key(const zs_app *a)
+{
+    if (zs_app_photo_mode(a)) return ZS_PHOTO_KEY(a->photo_gen);
+    if (a->src == ZS_SRC_SAMPLE) return ZS_SAMPLE_KEY(a->sample_key);
+    return a->current >= 0 ? (uint64_t)a->current : ZS_NO_FACE_KEY;
+}
+
+void zs_app_load_photo(zs_app *a, const char *path)
+{
+    while (*path == ' ') path++;
+    size_t n = strlen(path);
+    while (n > 0 && (path[n - 1] == ' ' || path[n - 1] == '\n' || path[n - 1] == '\r')) n--;
+    if (n == 0) {
+        zs_app_message(a, 1, "Photo: type the path of a JPEG or PNG, or drop one on the window");
+        return;
+    }
+    if (!a->dec) {
+        zs_app_message(a, 1, "Photo: cannot load %.*s: no model is loaded", (int)n, path);
+        return;
+    }
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%.*s", (int)n, path);
+    zs_decoder_load_photo(a->dec, p, ++a->photo_gen_req, a->max_tex);
+    a->photo_loading = 1;
+    zs_app_message(a, 0, "Photo: reading %s ...", p);
+}
+
+/* photo.jpg -> photo_zspace.png in the same directory */
+static void derive_save_path(const char *photo, char *out, size_t n)
+{
+    const char *base = strrchr(photo, '/');
+    base = base ? base + 1 : photo;
+    const char *dot = strrchr(base, '.');
+    int len = dot && dot > base ? (int)(dot - photo) : (int)strlen(photo);
+    if (snprintf(out, n, "%.*s_zspace.png", len, photo) >= (int)n) out[0] = 0;
+}
+
+void zs_app_save(zs_app *a)
+{
+    if (!a->dec) {
+        zs_app_message(a, 1, "Save: nothing to save (no model is loaded)");
+        return;
+    }
+    int photo = zs_app_photo_mode(a);
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s", a->save_box);
+    if (!path[0] && !photo && a->current >= 0) derive_save_path(zs_cache_id(a->gallery, a->current), path, sizeof path);
+    if (!path[0]) {
+        zs_app_message(a, 1, "Save: type where to write the PNG in the save box");
+        return;
+    }
+    if (photo && a->keep_detail) {
+        if (!a->have_detail) {
+            zs_app_message(a, 1, "Save: the keep-detail image is still being computed; try again");
+            return;
+        }
+        zs_decoder_save(a->dec, path, &a->detail);
+    } else {
+        if (!a->have_edit || a->edit_key != zs_app_face_key(a)) {
+            zs_app_message(a, 1, "Save: the edit is still being decoded; try again");
+            return;
+        }
+        zs_decoder_save(a->dec, path, &(zs_image){a->S, a->S, a->edit_rgb});
+    }
+    a->saving = 1;
+    zs_app_message(a, 0, "Saving %s ...", path);
+}
+
+/* (Re)create tex to hold w x h pixels. */
+static void tex_put(zs_app *a, unsigned *tex, int *tw, int *th, int w, int h, const uint8_t *rgb)
+{
+    if (*tw == w && *th == h) zs_tex_update(*tex, 0, 0, w, h, rgb);
+    else {
+        zs_tex_free(*tex);
+        *tex = zs_tex_create(w, h, rgb, a->nearest);
+        *tw = w, *th = h;
+    }
+}
+
+static void take_photo(zs_app *a)
+{
+    zs_photo_result r;
+    if (a->dec && zs_decoder_poll_photo(a->dec, &r)) {
+        if (r.gen == a->photo_gen_req) a->photo_loading = 0;
+        if (!r.ok) {
+            /* the message names the file; what was shown stays */
+            zs_app_message(a, 1, "Photo: cannot load it: %s%s", r.msg,
+                           a->have_photo ? " (still showing the previous photo)" : "");
+        } else if (r.gen > a->photo_gen) {
+            a->have_photo = 1;
+            a->photo_gen = r.gen;
+            snprintf(a->photo_path, sizeof a->photo_path, "%s", r.path);
+            a->photo_w = r.photo.w, a->photo_h = r.photo.h;
+            a->photo_crop = r.crop;
+            a->photo_ms = r.ms;
+            zs_tex_update(a->tex_crop, 0, 0, a->S, a->S, r.face);
+            tex_put(a, &a->tex_photo, &a->tex_photo_w, &a->tex_photo_h, r.photo.w, r.photo.h, r.photo.rgb);
+            if (!a->save_box[0] || strcmp(a->save_box, a->save_derived) == 0) {   /* not typed by the user */
+                derive_save_path(r.path, a->save_derived, sizeof a->save_derived);
+                snprintf(a->save_box, sizeof a->save_box, "%s", a->save_derived);
+            }
+            a->have_detail = 0;
+            a->tab = ZS_TAB_PHOTO;
+            a->src = ZS_SRC_PHOTO;
+            a->dirty = 1;
+            zs_app_message(a, 0, "Photo: %s, %dx%d (read, cropped and encoded in %.0f ms)", r.path, r.photo.w,
+                           r.photo.h, r.ms);
+        }
+    }
+    zs_save_result sr;
+    if (a->dec && zs_decoder_poll_save(a->dec, &sr)) {
+        a->saving = 0;
+        if (sr.ok) zs_app_message(a, 0, "Saved %s", sr.path);
+        else zs_app_message(a, 1, "Save failed: could not write %s (%s)", sr.path, sr.msg);
+    }
 }
 
 static void post_request(zs_app *a)
 {
     if (!a->dirty) return;
     a->dirty = 0;
-    if (!a->dec || a->current < 0) return;
-    zs_decode_req req = {.stamp = ++a->stamp_posted, .face_key = (uint64_t)a->current,
-                         .face = zs_cache_pixels(a->gallery, a->current)};
+    if (!a->dec) return;
+    zs_decode_req req = {.stamp = 0};
+    if (zs_app_photo_mode(a)) {
+        req.face_key = ZS_PHOTO_KEY(a->photo_gen);
+        req.detail = a->keep_detail;
+    } else if (a->src == ZS_SRC_SAMPLE) {
+        req.face_key = ZS_SAMPLE_KEY(a->sample_key);
+        req.base = a->sample_base;
+    } else {
+        if (a->current < 0) return;
+        req.face_key = (uint64_t)a->current;
+        req.face = zs_cache_pixels(a->gallery, a->current);
+    }
+    req.stamp = ++a->stamp_posted;
     memcpy(req.strength, a->strength, sizeof req.strength);
     zs_decoder_post(a->dec, &req);
 }
 
 static void take_result(zs_app *a)
 {
+    take_photo(a);
+    take_batches(a);
     zs_decode_result res;
     if (!a->dec || !zs_decoder_poll(a->dec, &res)) return;
-    zs_tex_update(a->tex_edit, 0, 0, a->S, a->S, res.rgb);
-    a->have_edit = 1;
     a->stamp_shown = res.stamp;
+    if (res.face_key == ZS_NO_FACE_KEY) return;
+    memcpy(a->cur_z, res.z, sizeof(float) * (size_t)a->model->cfg.z);
+    a->cur_z_key = res.face_key;
+    zs_tex_update(a->tex_edit, 0, 0, a->S, a->S, res.rgb);
+    memcpy(a->edit_rgb, res.rgb, (size_t)a->S * a->S * 3);
+    a->have_edit = 1;
+    a->edit_key = res.face_key;
+    a->have_detail = 0;
+    if (res.detail.rgb) {
+        size_t n = (size_t)res.detail.w * res.detail.h * 3;
+        if (a->detail.w != res.detail.w || a->detail.h != res.detail.h) {
+            free(a->detail.rgb);
+            a->detail = (zs_image){res.detail.w, res.detail.h, zs_xmalloc(n)};
+        }
+        memcpy(a->detail.rgb, res.detail.rgb, n);
+        tex_put(a, &a->tex_detail, &a->tex_detail_w, &a->tex_detail_h, res.detail.w, res.detail.h, res.detail.rgb);
+        a->have_detail = 1;
+    }
     a->decode_ms = res.decode_ms;
     if (res.encode_ms > 0) a->encode_ms = res.encode_ms;
     a->decode_sum += res.decode_ms;
@@ -292,8 +695,13 @@ static void on_key(zs_app *a, const SDL_KeyboardEvent *k)
         a->quit = 1;
         return;
     }
+    if (ctrl && sym == SDLK_s) {
+        zs_app_save(a);
+        return;
+    }
     if (ui_has_focus(a->ui)) {   /* the text box has the keyboard: letters arrive as text */
-        if (sym == SDLK_BACKSPACE) ui_input_key(a->ui, UI_KEY_BACKSPACE);
+        if (ctrl && (sym == SDLK_BACKSPACE || sym == SDLK_u)) ui_input_key(a->ui, UI_KEY_CLEAR);
+        else if (sym == SDLK_BACKSPACE) ui_input_key(a->ui, UI_KEY_BACKSPACE);
         if (sym == SDLK_RETURN || sym == SDLK_KP_ENTER) ui_input_key(a->ui, UI_KEY_RETURN);
         if (sym == SDLK_ESCAPE) ui_input_key(a->ui, UI_KEY_ESCAPE);
         return;
@@ -326,6 +734,13 @@ static void on_event(zs_app *a, const SDL_Event *e)
         ui_input_wheel(ui, e->wheel.direction == SDL_MOUSEWHEEL_FLIPPED ? -e->wheel.y : e->wheel.y);
         break;
     case SDL_TEXTINPUT: ui_input_text(ui, e->text.text); break;
+    case SDL_DROPFILE:   /* a file dropped on the window: a photo */
+        if (e->drop.file) {
+            snprintf(a->photo_box, sizeof a->photo_box, "%s", e->drop.file);
+            zs_app_load_photo(a, e->drop.file);
+            SDL_free(e->drop.file);
+        }
+        break;
     case SDL_KEYDOWN: on_key(a, &e->key); break;
     default: break;
     }
@@ -359,8 +774,10 @@ static void frame(zs_app *a, double t0)
     int busy = a->dec && zs_decoder_get_stats(a->dec).busy;
     take_result(a);
     update_sizes(a);
+    animate(a);
     zs_view_build(a);   /* widgets may change the sliders or the face ... */
     post_request(a);    /* ... and the newest state goes to the worker at once */
+    post_batches(a);
     busy = busy || (a->dec && zs_decoder_get_stats(a->dec).busy);   /* a decode was in flight this frame */
     zs_render_frame(&a->render, a->fb_w, a->fb_h, a->scale, a->ui, &a->font);
     glFinish();   /* count the rendering itself (llvmpipe draws on the CPU), not the wait for vsync */
@@ -385,7 +802,7 @@ static void run_loop(zs_app *a)
     while (!a->quit) {
         SDL_Event e;
         if (a->script) zs_script_tick(a->script, a);
-        if (!a->dirty && !a->script && !a->desc.frames) {
+        if (!a->dirty && !a->playing && !a->script && !a->desc.frames) {
             /* nothing pending: sleep until an event (the worker's wake-up is one) */
             if (!SDL_WaitEventTimeout(&e, 1000)) continue;
             on_event(a, &e);
@@ -405,6 +822,19 @@ static void shutdown_app(zs_app *a)
     zs_tex_free(a->tex_thumbs);
     zs_tex_free(a->tex_orig);
     zs_tex_free(a->tex_edit);
+    zs_tex_free(a->tex_crop);
+    zs_tex_free(a->tex_photo);
+    zs_tex_free(a->tex_detail);
+    free(a->edit_rgb);
+    free(a->strip_rgb);
+    free(a->samples), free(a->sample_rgb), free(a->sample_base);
+    zs_tex_free(a->tex_samples);
+    if (a->have_gauss) zs_gauss_free(&a->gauss);
+    free(a->cur_z);
+    zs_tex_free(a->tex_strip);
+    zs_tex_free(a->tex_t);
+    for (int i = 0; i < 2; i++) zs_tex_free(a->slot[i].tex), free(a->slot[i].z);
+    free(a->detail.rgb);
     free(a->thumbs);
     zs_font_close(&a->font);
     zs_render_free(&a->render);
@@ -460,13 +890,20 @@ int zs_cmd_gui(int argc, char **argv)
     int bad = 0;
     for (int i = 1; i < argc && !bad; i++) {
         if (zs_arg_flag(argv, i, "--help") || zs_arg_flag(argv, i, "-h")) {
-            printf("usage: zspace [gui] [--model M] [--gallery G.zsf] [--attrs A] [--data-dir D] [--size WxH]\n\n"
+            printf("usage: zspace [gui] [--model M] [--gallery G.zsf] [--attrs A] [--data-dir D] [--size WxH]\n"
+                   "                  [--photo IMAGE]\n\n"
                    "Opens the explorer: a gallery of faces (click one, or Left/Right), the face beside\n"
-                   "its reconstruction, and 40 attribute sliders that edit it live. Defaults are the\n"
+                   "its reconstruction, and 40 attribute sliders that edit it live; tabs for your own\n"
+                   "photo, interpolation between two faces (A, B, t, lerp/slerp, play, export) and\n"
+                   "samples (radius, isotropic or fitted to the gallery; click one to edit it). Defaults are the\n"
                    "shipped data/default.safetensors, data/gallery.zsf and data/attrs.safetensors;\n"
                    "--data-dir D reads shaders, font and data from D/shaders, D/assets and D/data.\n"
                    "Keys: Escape or Ctrl-Q quits (Escape first leaves the filter box), R resets the\n"
-                   "sliders, N switches linear/nearest filtering, Left/Right select the previous/next face.\n\n"
+                   "sliders, N switches linear/nearest filtering, Left/Right select the previous/next face,\n"
+                   "Ctrl-S saves the edit as a PNG; in a text box Ctrl-U (or Ctrl-Backspace) empties it.\n"
+                   "Photo tab: drop a JPEG or PNG on the window, type its path, or start with --photo IMAGE;\n"
+                   "it is cropped and encoded as `zspace edit` does, edited with the same sliders, and\n"
+                   "\"Keep detail\" shows the edit at the photo's own resolution (zspace edit --detail).\n\n"
                    "Test mode: --script FILE replays synthetic events (see src/app/script.c),\n"
                    "--screenshot OUT.png writes the last frame, --frames N quits after N frames,\n"
                    "--decode-delay MS slows the decoder down (to show the UI does not wait for it).\n");
@@ -476,6 +913,7 @@ int zs_cmd_gui(int argc, char **argv)
         if (zs_arg_str(argc, argv, &i, "--gallery", &d.gallery, &bad)) continue;
         if (zs_arg_str(argc, argv, &i, "--attrs", &d.attrs, &bad)) continue;
         if (zs_arg_str(argc, argv, &i, "--data-dir", &d.data_dir, &bad)) continue;
+        if (zs_arg_str(argc, argv, &i, "--photo", &d.photo, &bad)) continue;
         if (zs_arg_str(argc, argv, &i, "--size", &size, &bad)) continue;
         if (zs_arg_str(argc, argv, &i, "--script", &d.script, &bad)) continue;
         if (zs_arg_str(argc, argv, &i, "--screenshot", &d.screenshot, &bad)) continue;

@@ -15,6 +15,7 @@
 typedef struct zs_app_desc {
     const char *model, *gallery, *attrs;   /* NULL: the shipped files */
     const char *data_dir;                  /* NULL: next to the executable */
+    const char *photo;                     /* open the Photo tab on this image */
     int width, height;                     /* 0: 1280 x 800 */
     /* test mode */
     const char *script;                    /* replay this file's synthetic events */

@@ -53,6 +53,69 @@ typedef struct zs_app {
     ui_image *thumbs;                    /* nthumbs cells of tex_thumbs */
     int nthumbs;
     int have_edit;                       /* tex_edit holds a decoded face */
+    uint64_t edit_key;                   /* whose face (decoder face_key) tex_edit shows */
+    uint8_t *edit_rgb;                   /* tex_edit's pixels (S x S x 3), for saving */
+    int max_tex;                         /* GL_MAX_TEXTURE_SIZE */
+
+    /* the Photo tab: a photo read, cropped and encoded by the worker */
+    int have_photo;                      /* a photo was loaded (photo_gen) */
+    uint64_t photo_gen, photo_gen_req;   /* shown / last asked for */
+    int photo_loading;                   /* a load is on its way */
+    char photo_path[PATH_MAX];           /* the photo shown */
+    char photo_box[PATH_MAX];            /* the path text box */
+    char save_box[PATH_MAX];             /* where Save writes */
+    char save_derived[PATH_MAX];         /* save_box as derived from the photo's name (not typed) */
+    int photo_w, photo_h;
+    zs_crop photo_crop;
+    unsigned tex_crop, tex_photo, tex_detail;   /* model input S x S, whole photo, keep-detail result */
+    int tex_photo_w, tex_photo_h, tex_detail_w, tex_detail_h;
+    int keep_detail;
+    zs_image detail;                     /* the keep-detail result shown (UI's copy, for saving) */
+    int have_detail;                     /* detail is the newest result's */
+    double photo_ms;
+    int saving;
+
+    /* what the sliders edit: a gallery face, the photo or a sample (a latent) */
+    int src;                             /* ZS_SRC_* */
+    float *cur_z;                        /* the edited latent of the newest result for the current face */
+    uint64_t cur_z_key;                  /* its face_key (ZS_NO_FACE_KEY: none yet) */
+
+    /* batches decoded on the worker's channels (ZS_CH_*) */
+    uint64_t batch_posted[ZS_DEC_CHANNELS], batch_shown[ZS_DEC_CHANNELS];
+    int batch_dirty[ZS_DEC_CHANNELS];
+
+    /* the Interpolate tab */
+    struct zs_slot { int set; float *z; char label[160], name[64]; unsigned tex; } slot[2];   /* A, B */
+    float interp_t;
+    int interp_slerp;
+    int playing;
+    double play_last;                    /* zs_now() of the last animated frame */
+    float play_dir;
+    unsigned tex_strip, tex_t;           /* 8 faces in a row; the face at t */
+    uint8_t *strip_rgb;                  /* tex_strip's pixels (8 S x S), for export */
+    int have_strip, have_t;
+    char strip_box[PATH_MAX];            /* where Export writes */
+    double strip_ms, t_ms;
+
+    /* the Sample tab */
+    float sample_radius;
+    int sample_fitted;                   /* 0 isotropic N(0, r^2 I); 1 the Gaussian fitted to the gallery */
+    uint64_t sample_seed;
+    float *samples;                      /* ZS_NSAMPLES x z latents of the grid */
+    uint8_t *sample_rgb;                 /* their decodes (ZS_NSAMPLES x S x S x 3), as shown */
+    unsigned tex_samples;                /* 4 S x 4 S atlas */
+    int have_samples;
+    uint64_t samples_shown_gen, samples_gen;   /* which latents the atlas shows / were posted */
+    zs_gauss gauss;
+    int have_gauss, fitting;
+    double fit_ms, samples_ms;
+    float *sample_base;                  /* the sample made current (src == ZS_SRC_SAMPLE) */
+    int sample_pick;                     /* its index in the grid then */
+    uint64_t sample_pick_seed, sample_key;
+
+    /* the status line's message: what the last action did */
+    char message[700];
+    int message_err;
 
     /* what the user chose */
     int current;                         /* gallery face, -1 when none */
@@ -90,6 +153,28 @@ void zs_app_error(zs_app *a, const char *fmt, ...) __attribute__((format(printf,
 void zs_app_select(zs_app *a, int face);
 void zs_app_reset(zs_app *a);
 void zs_app_set_nearest(zs_app *a, int nearest);
+void zs_app_message(zs_app *a, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Ask the worker for the photo at path (the answer arrives in a later frame). */
+void zs_app_load_photo(zs_app *a, const char *path);
+/* Write what the centre shows as edited (keep-detail image or S x S edit) to the save box's path. */
+void zs_app_save(zs_app *a);
+/* The Photo tab's picture is shown (else the gallery face's). */
+int zs_app_photo_mode(const zs_app *a);
+uint64_t zs_app_face_key(const zs_app *a);   /* decoder key of what the centre should show */
+enum { ZS_TAB_ATTRS, ZS_TAB_PHOTO, ZS_TAB_INTERP, ZS_TAB_SAMPLE, ZS_NTABS };
+#define ZS_NSAMPLES 16
+#define ZS_SAMPLE_KEY(n) ((1ull << 62) | (uint64_t)(n))
+/* Sample: make grid cell i the current face. */
+void zs_app_pick_sample(zs_app *a, int i);
+enum { ZS_SRC_GALLERY, ZS_SRC_PHOTO, ZS_SRC_SAMPLE };
+enum { ZS_CH_STRIP, ZS_CH_T, ZS_CH_SAMPLES };   /* decoder batch channels */
+#define ZS_STRIP_N 8
+/* Interpolate: fill slot 0 (A) or 1 (B) from the current face's edited latent. */
+void zs_app_set_slot(zs_app *a, int which);
+void zs_app_export_strip(zs_app *a);
+/* A short name of the current face, e.g. "face 3 (000004.jpg)", "photo me.jpg". */
+void zs_app_current_label(const zs_app *a, char *buf, size_t n);
+void zs_app_current_name(const zs_app *a, char *buf, size_t n);   /* shorter: "162792.jpg", "me.jpg" */
 /* view.c: build this frame's widgets into a->ui. */
 void zs_view_build(zs_app *a);
 int zs_view_attr_matches(const char *filter, int attr);

@@ -1,9 +1,12 @@
-/* The face worker: see decoder.h. Two buffers cross the lock: the request
- * slot (UI -> worker) and the result slot (worker -> UI); the worker's own
- * working buffers and the infer context are touched by the worker only. */
+/* The face worker: see decoder.h. Buffers cross the lock in three slots:
+ * requests (UI -> worker), results (worker -> UI), photo loads and saves
+ * (both ways); big images change hands by pointer, never copied under the
+ * lock. The worker's own buffers, the kept photo and the infer context are
+ * touched by the worker only. */
 #include "decoder.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,68 +24,276 @@ struct zs_decoder {
 
     /* under lock */
     int quit, has_req, working, has_result;
-    zs_decode_req req;               /* req.face points at req_face */
+    zs_decode_req req;               /* req.face / .base point at req_face / req_base (or are NULL) */
     uint8_t *req_face;
+    float *req_base;
+    struct channel {
+        int has_req, has_result, n, res_n;
+        uint64_t stamp, res_stamp;
+        double res_ms;
+        float *z;                    /* ZS_DEC_BATCH_MAX x Z */
+        uint8_t *res_rgb, *ui_rgb;   /* ZS_DEC_BATCH_MAX x npix */
+    } ch[ZS_DEC_CHANNELS];
     zs_decode_result result;         /* result.rgb / .mu point at res_rgb / res_mu */
     uint8_t *res_rgb;
-    float *res_mu;
+    float *res_mu, *res_z;
+    zs_image res_detail;             /* handed over by pointer */
     zs_decoder_stats stats;
     int delay_ms;                    /* test hook: sleep after each decode */
+    int has_load, load_max;          /* photo to read */
+    uint64_t load_gen;
+    char load_path[4096];
+    int has_photo_result;
+    zs_photo_result photo_res;       /* .photo / .face owned here until polled */
+    int has_save;
+    char save_path[4096];
+    zs_image save_im;
+    int has_save_result;
+    zs_save_result save_res;
+    int has_fit, has_fit_result, fit_ok;   /* the fitted Gaussian */
+    const zs_vae *fit_model;
+    const zs_cache *fit_cache;
+    zs_gauss fit_g;
+    char fit_msg[600];
+    double fit_ms;
 
     /* handed to the UI by poll (UI only) */
     uint8_t *ui_rgb;
-    float *ui_mu;
+    float *ui_mu, *ui_z;
+    zs_image ui_detail;
+    zs_image ui_photo;
+    uint8_t *ui_face;
 
     /* worker only */
     uint64_t cur_key;
     int have_mu;
-    float *x, *mu, *z, *img;
-    uint8_t *face, *out;
+    float *x, *mu, *z, *img, *base, *bz;
+    uint8_t *face, *out, *bout;
+    /* the photo: its generation (0: none), pixels, crop, mu and plain decode */
+    uint64_t photo_gen;
+    zs_image photo;
+    zs_crop photo_crop;
+    float *photo_mu, *photo_d0;
 };
+
+/* A message, cut to fit (paths can be long). */
+static void msgf(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void msgf(char *out, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out, n, fmt, ap);
+    va_end(ap);
+}
+
+static void sleep_ms(int ms)
+{
+    if (ms > 0) nanosleep(&(struct timespec){ms / 1000, (long)(ms % 1000) * 1000000L}, NULL);
+}
+
+/* Read, crop, encode: the worker's half of zs_decoder_load_photo. */
+static void do_load(zs_decoder *d, const char *path, uint64_t gen, int max_side)
+{
+    double t0 = zs_now();
+    zs_photo_result r = {.gen = gen};
+    snprintf(r.path, sizeof r.path, "%s", path);
+    zs_image im;
+    if (zs_image_load(&im, path) != ZS_OK) {
+        snprintf(r.msg, sizeof r.msg, "%s", zs_last_error());
+    } else if (max_side > 0 && (im.w > max_side || im.h > max_side)) {
+        msgf(r.msg, sizeof r.msg, "%s: %dx%d is too large to show (at most %d pixels a side)", path, im.w,
+                 im.h, max_side);
+        zs_image_free(&im);
+    } else if (zs_photo_face(&im, zs_crop_celeba(), d->S, d->x) != ZS_OK) {
+        msgf(r.msg, sizeof r.msg, "%s: %s", path, zs_last_error());
+        zs_image_free(&im);
+    } else {
+        r.ok = 1;
+        zs_vae_encode(d->inf, d->x, 1, d->photo_mu, NULL);
+        zs_vae_decode(d->inf, d->photo_mu, 1, d->photo_d0);
+        zs_image_free(&d->photo);   /* only now: a photo that cannot be read leaves the old one */
+        d->photo = im;
+        d->photo_gen = gen;
+        d->photo_crop = zs_photo_crop(im.w, im.h, zs_crop_celeba());
+        r.crop = d->photo_crop;
+        r.face = zs_xmalloc(d->npix);
+        zs_face_from_chw(d->x, d->S, r.face);
+        r.photo = (zs_image){im.w, im.h, zs_xmalloc((size_t)im.w * im.h * 3)};
+        memcpy(r.photo.rgb, im.rgb, (size_t)im.w * im.h * 3);
+    }
+    r.ms = (zs_now() - t0) * 1e3;
+    pthread_mutex_lock(&d->lock);
+    if (d->has_photo_result) free(d->photo_res.photo.rgb), free(d->photo_res.face);   /* never polled */
+    d->photo_res = r;
+    d->has_photo_result = 1;
+    pthread_mutex_unlock(&d->lock);
+}
+
+static void do_save(zs_decoder *d, const char *path, zs_image *im)
+{
+    zs_save_result r = {0};
+    snprintf(r.path, sizeof r.path, "%s", path);
+    r.ok = zs_image_write_png(path, im) == ZS_OK;
+    if (!r.ok) snprintf(r.msg, sizeof r.msg, "%s", zs_last_error());
+    zs_image_free(im);
+    pthread_mutex_lock(&d->lock);
+    d->save_res = r;
+    d->has_save_result = 1;
+    pthread_mutex_unlock(&d->lock);
+}
+
+static void do_request(zs_decoder *d, const zs_decode_req *req, int have_face, int delay_ms)
+{
+    double t0 = zs_now(), t1 = t0;
+    uint64_t key = req->face_key;
+    zs_image det = {0};
+    int none = 0;
+    if (req->base) {
+        memcpy(d->mu, d->base, sizeof(float) * d->Z);
+    } else if (have_face) {
+        if (!d->have_mu || key != d->cur_key) {
+            zs_face_to_chw(d->face, d->S, d->x, 0);
+            zs_vae_encode(d->inf, d->x, 1, d->mu, NULL);
+            t1 = zs_now();
+        }
+    } else if (d->photo_gen == 0) {
+        none = 1;   /* no photo yet: nothing to show */
+        key = ZS_NO_FACE_KEY;
+    } else {
+        key = ZS_PHOTO_KEY(d->photo_gen);   /* the photo the worker has, which the result says */
+        if (!d->have_mu || key != d->cur_key) memcpy(d->mu, d->photo_mu, sizeof(float) * d->Z);
+    }
+    if (!none) {
+        d->cur_key = key;
+        d->have_mu = 1;
+        memcpy(d->z, d->mu, sizeof(float) * d->Z);
+        if (d->attrs)
+            for (int k = 0; k < ZS_NATTR; k++)
+                if (req->strength[k] != 0.0f)
+                    zs_latent_add(d->Z, d->z, d->attrs->vec + (size_t)k * d->Z, req->strength[k], d->z);
+        zs_vae_decode(d->inf, d->z, 1, d->img);
+        zs_face_from_chw(d->img, d->S, d->out);
+        if (!have_face && !req->base && req->detail &&
+            zs_detail_edit(&d->photo, d->photo_crop, d->photo_d0, d->img, d->S, &det) != ZS_OK)
+            det = (zs_image){0};
+    } else memset(d->out, 0, d->npix);
+    double t2 = zs_now();
+    sleep_ms(delay_ms);
+
+    pthread_mutex_lock(&d->lock);
+    memcpy(d->res_rgb, d->out, d->npix);
+    memcpy(d->res_mu, d->mu, sizeof(float) * d->Z);
+    memcpy(d->res_z, d->z, sizeof(float) * d->Z);
+    free(d->res_detail.rgb);   /* an unpolled one is stale */
+    d->res_detail = det;
+    d->result = (zs_decode_result){.stamp = req->stamp, .face_key = key, .encode_ms = (t1 - t0) * 1e3,
+                                   .decode_ms = (t2 - t1) * 1e3};
+    d->has_result = 1;
+    d->stats.served++;
+    pthread_mutex_unlock(&d->lock);
+}
+
+static void do_batch(zs_decoder *d, int c, uint64_t stamp, int n, int delay_ms)
+{
+    double t0 = zs_now();
+    for (int i = 0; i < n; i++) {
+        zs_vae_decode(d->inf, d->bz + (size_t)i * d->Z, 1, d->img);
+        zs_face_from_chw(d->img, d->S, d->bout + (size_t)i * d->npix);
+    }
+    double ms = (zs_now() - t0) * 1e3;
+    sleep_ms(delay_ms);
+    pthread_mutex_lock(&d->lock);
+    struct channel *ch = &d->ch[c];
+    memcpy(ch->res_rgb, d->bout, (size_t)n * d->npix);
+    ch->res_n = n, ch->res_stamp = stamp, ch->res_ms = ms;
+    ch->has_result = 1;
+    d->stats.served++;
+    pthread_mutex_unlock(&d->lock);
+}
+
+static void do_fit(zs_decoder *d, const zs_vae *m, const zs_cache *c)
+{
+    double t0 = zs_now();
+    zs_latents L;
+    zs_gauss g = {0};
+    int ok = 0;
+    char msg[600] = "";
+    if (zs_latents_encode(m, c, 1, NULL, NULL, &L) != ZS_OK) snprintf(msg, sizeof msg, "%s", zs_last_error());
+    else {
+        if (zs_gauss_fit(L.mu, L.n, L.z, &g) != ZS_OK) snprintf(msg, sizeof msg, "%s", zs_last_error());
+        else ok = 1;
+        zs_latents_free(&L);
+    }
+    pthread_mutex_lock(&d->lock);
+    d->fit_ok = ok;
+    d->fit_g = g;
+    snprintf(d->fit_msg, sizeof d->fit_msg, "%s", msg);
+    d->fit_ms = (zs_now() - t0) * 1e3;
+    d->has_fit_result = 1;
+    pthread_mutex_unlock(&d->lock);
+}
+
+static int pending_batch(const zs_decoder *d)
+{
+    for (int c = 0; c < ZS_DEC_CHANNELS; c++)
+        if (d->ch[c].has_req) return c;
+    return -1;
+}
 
 static void *worker(void *arg)
 {
     zs_decoder *d = arg;
+    char path[4096];
     for (;;) {
         pthread_mutex_lock(&d->lock);
-        while (!d->quit && !d->has_req) pthread_cond_wait(&d->cv, &d->lock);
+        while (!d->quit && !d->has_req && !d->has_load && !d->has_save && !d->has_fit && pending_batch(d) < 0)
+            pthread_cond_wait(&d->cv, &d->lock);
         if (d->quit) {
             pthread_mutex_unlock(&d->lock);
             return NULL;
         }
-        zs_decode_req req = d->req;
-        memcpy(d->face, d->req_face, d->npix);
-        d->has_req = 0;
         d->working = 1;
-        int delay_ms = d->delay_ms;
-        pthread_mutex_unlock(&d->lock);
-
-        double t0 = zs_now(), t1 = t0;
-        if (!d->have_mu || req.face_key != d->cur_key) {
-            zs_face_to_chw(d->face, d->S, d->x, 0);
-            zs_vae_encode(d->inf, d->x, 1, d->mu, NULL);
-            d->cur_key = req.face_key;
-            d->have_mu = 1;
-            t1 = zs_now();
+        if (d->has_load) {   /* a photo first: requests after it may be for it */
+            uint64_t gen = d->load_gen;
+            int max = d->load_max;
+            memcpy(path, d->load_path, sizeof path);
+            d->has_load = 0;
+            pthread_mutex_unlock(&d->lock);
+            do_load(d, path, gen, max);
+        } else if (d->has_save) {
+            zs_image im = d->save_im;
+            memcpy(path, d->save_path, sizeof path);
+            d->save_im = (zs_image){0};
+            d->has_save = 0;
+            pthread_mutex_unlock(&d->lock);
+            do_save(d, path, &im);
+        } else if (d->has_req) {
+            zs_decode_req req = d->req;
+            int have_face = req.face != NULL;
+            if (req.base) memcpy(d->base, d->req_base, sizeof(float) * d->Z);
+            else if (have_face) memcpy(d->face, d->req_face, d->npix);
+            d->has_req = 0;
+            int delay_ms = d->delay_ms;
+            pthread_mutex_unlock(&d->lock);
+            do_request(d, &req, have_face, delay_ms);
+        } else if (d->has_fit && pending_batch(d) < 0) {   /* long (all the gallery): after the quick jobs */
+            const zs_vae *m = d->fit_model;
+            const zs_cache *c = d->fit_cache;
+            d->has_fit = 0;
+            pthread_mutex_unlock(&d->lock);
+            do_fit(d, m, c);
+        } else {
+            int c = pending_batch(d);
+            struct channel *ch = &d->ch[c];
+            int n = ch->n, delay_ms = d->delay_ms;
+            uint64_t stamp = ch->stamp;
+            memcpy(d->bz, ch->z, sizeof(float) * (size_t)n * d->Z);
+            ch->has_req = 0;
+            pthread_mutex_unlock(&d->lock);
+            do_batch(d, c, stamp, n, delay_ms);
         }
-        memcpy(d->z, d->mu, sizeof(float) * d->Z);
-        if (d->attrs)
-            for (int k = 0; k < ZS_NATTR; k++)
-                if (req.strength[k] != 0.0f)
-                    zs_latent_add(d->Z, d->z, d->attrs->vec + (size_t)k * d->Z, req.strength[k], d->z);
-        zs_vae_decode(d->inf, d->z, 1, d->img);
-        zs_face_from_chw(d->img, d->S, d->out);
-        double t2 = zs_now();
-        if (delay_ms > 0) nanosleep(&(struct timespec){delay_ms / 1000, (long)(delay_ms % 1000) * 1000000L}, NULL);
-
         pthread_mutex_lock(&d->lock);
-        memcpy(d->res_rgb, d->out, d->npix);
-        memcpy(d->res_mu, d->mu, sizeof(float) * d->Z);
-        d->result = (zs_decode_result){.stamp = req.stamp, .face_key = req.face_key,
-                                       .encode_ms = (t1 - t0) * 1e3, .decode_ms = (t2 - t1) * 1e3};
-        d->has_result = 1;
         d->working = 0;
-        d->stats.served++;
         pthread_mutex_unlock(&d->lock);
         if (d->wake) d->wake(d->user);
     }
@@ -107,10 +318,23 @@ zs_decoder *zs_decoder_create(const zs_vae *model, const zs_attr_vectors *attrs,
     d->ui_rgb = zs_xmalloc(d->npix);
     d->res_mu = zs_xmalloc(sizeof(float) * d->Z);
     d->ui_mu = zs_xmalloc(sizeof(float) * d->Z);
+    d->res_z = zs_xmalloc(sizeof(float) * d->Z);
+    d->ui_z = zs_xmalloc(sizeof(float) * d->Z);
+    d->req_base = zs_xmalloc(sizeof(float) * d->Z);
+    d->base = zs_xmalloc(sizeof(float) * d->Z);
+    d->bz = zs_xmalloc(sizeof(float) * d->Z * ZS_DEC_BATCH_MAX);
+    d->bout = zs_xmalloc(d->npix * ZS_DEC_BATCH_MAX);
+    for (int c = 0; c < ZS_DEC_CHANNELS; c++) {
+        d->ch[c].z = zs_xmalloc(sizeof(float) * d->Z * ZS_DEC_BATCH_MAX);
+        d->ch[c].res_rgb = zs_xmalloc(d->npix * ZS_DEC_BATCH_MAX);
+        d->ch[c].ui_rgb = zs_xmalloc(d->npix * ZS_DEC_BATCH_MAX);
+    }
     d->mu = zs_xmalloc(sizeof(float) * d->Z);
     d->z = zs_xmalloc(sizeof(float) * d->Z);
+    d->photo_mu = zs_xmalloc(sizeof(float) * d->Z);
     d->x = zs_xmalloc(sizeof(float) * d->npix);
     d->img = zs_xmalloc(sizeof(float) * d->npix);
+    d->photo_d0 = zs_xmalloc(sizeof(float) * d->npix);
     pthread_mutex_init(&d->lock, NULL);
     pthread_cond_init(&d->cv, NULL);
     if (pthread_create(&d->thread, NULL, worker, d) != 0) {
@@ -127,12 +351,20 @@ void zs_decoder_destroy(zs_decoder *d)
     d->quit = 1;
     pthread_cond_signal(&d->cv);
     pthread_mutex_unlock(&d->lock);
-    pthread_join(d->thread, NULL);   /* waits for at most the decode in flight */
+    pthread_join(d->thread, NULL);   /* waits for at most the job in flight */
     pthread_mutex_destroy(&d->lock);
     pthread_cond_destroy(&d->cv);
     zs_vae_infer_destroy(d->inf);
     free(d->req_face), free(d->face), free(d->out), free(d->res_rgb), free(d->ui_rgb);
     free(d->res_mu), free(d->ui_mu), free(d->mu), free(d->z), free(d->x), free(d->img);
+    free(d->photo_mu), free(d->photo_d0);
+    free(d->res_z), free(d->ui_z), free(d->req_base), free(d->base), free(d->bz), free(d->bout);
+    for (int c = 0; c < ZS_DEC_CHANNELS; c++) free(d->ch[c].z), free(d->ch[c].res_rgb), free(d->ch[c].ui_rgb);
+    free(d->res_detail.rgb), free(d->ui_detail.rgb), free(d->ui_photo.rgb), free(d->ui_face);
+    if (d->has_photo_result) free(d->photo_res.photo.rgb), free(d->photo_res.face);
+    free(d->save_im.rgb);
+    if (d->has_fit_result && d->fit_ok) zs_gauss_free(&d->fit_g);
+    zs_image_free(&d->photo);
     free(d);
 }
 
@@ -148,8 +380,14 @@ void zs_decoder_post(zs_decoder *d, const zs_decode_req *req)
     pthread_mutex_lock(&d->lock);
     if (d->has_req) d->stats.dropped++;
     d->req = *req;
-    memcpy(d->req_face, req->face, d->npix);
-    d->req.face = d->req_face;
+    if (req->base) {
+        memcpy(d->req_base, req->base, sizeof(float) * d->Z);
+        d->req.base = d->req_base;
+        d->req.face = NULL;
+    } else if (req->face) {
+        memcpy(d->req_face, req->face, d->npix);
+        d->req.face = d->req_face;
+    }
     d->has_req = 1;
     d->stats.posted++;
     pthread_cond_signal(&d->cv);
@@ -164,9 +402,117 @@ int zs_decoder_poll(zs_decoder *d, zs_decode_result *out)
         *out = d->result;
         memcpy(d->ui_rgb, d->res_rgb, d->npix);
         memcpy(d->ui_mu, d->res_mu, sizeof(float) * d->Z);
+        memcpy(d->ui_z, d->res_z, sizeof(float) * d->Z);
+        out->z = d->ui_z;
+        free(d->ui_detail.rgb);
+        d->ui_detail = d->res_detail;
+        d->res_detail = (zs_image){0};
         out->rgb = d->ui_rgb;
         out->mu = d->ui_mu;
+        out->detail = d->ui_detail;
         d->has_result = 0;
+    }
+    pthread_mutex_unlock(&d->lock);
+    return got;
+}
+
+void zs_decoder_load_photo(zs_decoder *d, const char *path, uint64_t gen, int max_side)
+{
+    pthread_mutex_lock(&d->lock);
+    snprintf(d->load_path, sizeof d->load_path, "%s", path);
+    d->load_gen = gen;
+    d->load_max = max_side;
+    d->has_load = 1;
+    pthread_cond_signal(&d->cv);
+    pthread_mutex_unlock(&d->lock);
+}
+
+int zs_decoder_poll_photo(zs_decoder *d, zs_photo_result *out)
+{
+    pthread_mutex_lock(&d->lock);
+    int got = d->has_photo_result;
+    if (got) {
+        free(d->ui_photo.rgb), free(d->ui_face);
+        *out = d->photo_res;
+        d->ui_photo = out->photo;
+        d->ui_face = out->face;
+        d->has_photo_result = 0;
+    }
+    pthread_mutex_unlock(&d->lock);
+    return got;
+}
+
+void zs_decoder_save(zs_decoder *d, const char *path, const zs_image *im)
+{
+    size_t n = (size_t)im->w * im->h * 3;
+    zs_image copy = {im->w, im->h, zs_xmalloc(n)};   /* outside the lock */
+    memcpy(copy.rgb, im->rgb, n);
+    pthread_mutex_lock(&d->lock);
+    free(d->save_im.rgb);
+    d->save_im = copy;
+    snprintf(d->save_path, sizeof d->save_path, "%s", path);
+    d->has_save = 1;
+    pthread_cond_signal(&d->cv);
+    pthread_mutex_unlock(&d->lock);
+}
+
+int zs_decoder_poll_save(zs_decoder *d, zs_save_result *out)
+{
+    pthread_mutex_lock(&d->lock);
+    int got = d->has_save_result;
+    if (got) *out = d->save_res, d->has_save_result = 0;
+    pthread_mutex_unlock(&d->lock);
+    return got;
+}
+
+void zs_decoder_post_batch(zs_decoder *d, int channel, uint64_t stamp, int n, const float *z)
+{
+    ZS_ASSERT(channel >= 0 && channel < ZS_DEC_CHANNELS && n > 0 && n <= ZS_DEC_BATCH_MAX);
+    pthread_mutex_lock(&d->lock);
+    struct channel *ch = &d->ch[channel];
+    if (ch->has_req) d->stats.dropped++;
+    memcpy(ch->z, z, sizeof(float) * (size_t)n * d->Z);
+    ch->n = n, ch->stamp = stamp, ch->has_req = 1;
+    d->stats.posted++;
+    pthread_cond_signal(&d->cv);
+    pthread_mutex_unlock(&d->lock);
+}
+
+int zs_decoder_poll_batch(zs_decoder *d, int channel, zs_batch_result *out)
+{
+    pthread_mutex_lock(&d->lock);
+    struct channel *ch = &d->ch[channel];
+    int got = ch->has_result;
+    if (got) {
+        memcpy(ch->ui_rgb, ch->res_rgb, (size_t)ch->res_n * d->npix);
+        *out = (zs_batch_result){.stamp = ch->res_stamp, .n = ch->res_n, .rgb = ch->ui_rgb, .ms = ch->res_ms};
+        ch->has_result = 0;
+    }
+    pthread_mutex_unlock(&d->lock);
+    return got;
+}
+
+void zs_decoder_fit(zs_decoder *d, const zs_vae *model, const zs_cache *c)
+{
+    pthread_mutex_lock(&d->lock);
+    d->fit_model = model;
+    d->fit_cache = c;
+    d->has_fit = 1;
+    pthread_cond_signal(&d->cv);
+    pthread_mutex_unlock(&d->lock);
+}
+
+int zs_decoder_poll_fit(zs_decoder *d, int *ok, zs_gauss *g, char *msg, size_t nmsg, double *ms)
+{
+    pthread_mutex_lock(&d->lock);
+    int got = d->has_fit_result;
+    if (got) {
+        *ok = d->fit_ok;
+        *g = d->fit_g;
+        d->fit_g = (zs_gauss){0};
+        snprintf(msg, nmsg, "%s", d->fit_msg);
+        *ms = d->fit_ms;
+        d->has_fit_result = 0;
     }
     pthread_mutex_unlock(&d->lock);
     return got;
@@ -176,7 +522,9 @@ zs_decoder_stats zs_decoder_get_stats(zs_decoder *d)
 {
     pthread_mutex_lock(&d->lock);
     zs_decoder_stats s = d->stats;
-    s.busy = d->has_req || d->working;
+    s.busy = d->has_req || d->working || d->has_load || d->has_save || d->has_photo_result || d->has_save_result ||
+             pending_batch(d) >= 0 || d->has_fit || d->has_fit_result;
+    for (int c = 0; c < ZS_DEC_CHANNELS; c++) s.busy |= d->ch[c].has_result;
     pthread_mutex_unlock(&d->lock);
     return s;
 }

@@ -16,6 +16,24 @@
  *     zs_decode_result res;
  *     if (zs_decoder_poll(d, &res)) upload(res.rgb);                  // newest finished result
  *     zs_decoder_destroy(d);                                          // joins the thread
+ *
+ * Photos (the Photo tab) are read on the worker too, so the UI thread
+ * never waits for the disk or a JPEG decode: zs_decoder_load_photo names
+ * a file; the worker reads it, crops it as the CLI does (zs_photo_crop
+ * with the CelebA crop, zs_photo_face), encodes it and keeps it, and
+ * zs_decoder_poll_photo hands back the photo and its model-sized face
+ * (or why it could not be read: the previous photo then stays). A request
+ * with face == NULL edits the kept photo (face_key ZS_PHOTO_KEY(gen));
+ * with .detail it also carries the keep-detail image at the photo's own
+ * resolution (zs_detail_edit of the plain and the edited decode).
+ * zs_decoder_save writes a PNG (zs_image_write_png, atomic) on the worker.
+ * Each of the three slots (request, photo, save) keeps only the newest.
+ *
+ * A request may also start from a latent instead of a face (.base, z
+ * floats, e.g. a sample; face_key names it). Batches of latents (the
+ * Interpolate tab's strip and its face at t, the Sample tab's grid) are
+ * decoded through zs_decoder_post_batch on one of ZS_DEC_CHANNELS
+ * channels, each its own newest-wins slot, served after the face request.
  */
 #ifndef ZS_APP_DECODER_H
 #define ZS_APP_DECODER_H
@@ -25,21 +43,44 @@
 typedef struct zs_decode_req {
     uint64_t stamp;                  /* increasing; results carry it back */
     uint64_t face_key;               /* same key = same face: its mu is reused */
-    const uint8_t *face;             /* S x S x 3 HWC RGB, copied by post */
+    const uint8_t *face;             /* S x S x 3 HWC RGB, copied by post; NULL: the loaded photo */
     float strength[ZS_NATTR];        /* ignored without attribute vectors */
+    int detail;                      /* photo only: also compute the keep-detail image */
+    const float *base;               /* z floats, copied by post: edit this latent (face ignored) */
 } zs_decode_req;
+
+/* face_key of the photo loaded with generation gen (gallery keys are small). */
+#define ZS_PHOTO_KEY(gen) ((1ull << 63) | (uint64_t)(gen))
+/* face_key of a result that has no picture (a photo request before any photo). */
+#define ZS_NO_FACE_KEY UINT64_MAX
 
 typedef struct zs_decode_result {
     uint64_t stamp, face_key;
     uint8_t *rgb;                    /* S x S x 3, owned by the decoder: valid until the next poll */
-    const float *mu;                 /* z floats, the face's encoding, same lifetime */
+    const float *mu;                 /* z floats, the face's encoding (or the base), same lifetime */
+    const float *z;                  /* z floats, the edited latent that was decoded, same lifetime */
     double encode_ms;                /* 0 when mu was reused */
     double decode_ms;
+    zs_image detail;                 /* keep-detail image (rgb NULL when not asked), same lifetime */
 } zs_decode_result;
+
+typedef struct zs_photo_result {
+    uint64_t gen;                    /* as given to zs_decoder_load_photo */
+    int ok;
+    char path[4096];
+    char msg[600];                   /* why not, naming the file */
+    zs_image photo;                  /* ok: the whole photo; owned by the decoder until the next poll_photo */
+    uint8_t *face;                   /* ok: the model's input, S x S x 3, same lifetime */
+    zs_crop crop;                    /* the crop zs_photo_crop chose */
+    double ms;                       /* read + crop + encode */
+} zs_photo_result;
+
+typedef struct zs_save_result { int ok; char path[4096]; char msg[600]; } zs_save_result;
 
 typedef struct zs_decoder_stats {
     long posted, served, dropped;    /* dropped: overwritten before the worker took them */
-    int busy;                        /* a request is pending or being worked on */
+    int busy;                        /* a request, photo or save is pending, being worked on, or
+                                        its photo/save result not yet polled */
 } zs_decoder_stats;
 
 typedef struct zs_decoder zs_decoder;
@@ -52,6 +93,30 @@ void zs_decoder_post(zs_decoder *d, const zs_decode_req *req);
 /* 1 and the newest result not yet polled, or 0. */
 int zs_decoder_poll(zs_decoder *d, zs_decode_result *out);
 zs_decoder_stats zs_decoder_get_stats(zs_decoder *d);
+/* Read, crop and encode a photo on the worker; a newer call replaces one
+ * not yet started. Photos wider or taller than max_side (> 0) are refused. */
+void zs_decoder_load_photo(zs_decoder *d, const char *path, uint64_t gen, int max_side);
+int zs_decoder_poll_photo(zs_decoder *d, zs_photo_result *out);
+/* Write im (copied) as a PNG at path on the worker. */
+void zs_decoder_save(zs_decoder *d, const char *path, const zs_image *im);
+int zs_decoder_poll_save(zs_decoder *d, zs_save_result *out);
+/* Batches: n latents (n <= ZS_DEC_BATCH_MAX) decoded one by one. */
+#define ZS_DEC_CHANNELS 3
+#define ZS_DEC_BATCH_MAX 16
+typedef struct zs_batch_result {
+    uint64_t stamp;
+    int n;
+    const uint8_t *rgb;              /* n x S x S x 3, owned by the decoder until the next poll of the channel */
+    double ms;
+} zs_batch_result;
+void zs_decoder_post_batch(zs_decoder *d, int channel, uint64_t stamp, int n, const float *z);
+int zs_decoder_poll_batch(zs_decoder *d, int channel, zs_batch_result *out);
+/* The Sample tab's fitted Gaussian: encode every face of c with model
+ * (zs_latents_encode, one thread) and fit it (zs_gauss_fit), on the
+ * worker, once; poll_fit hands the result over (the caller then owns
+ * g and frees it with zs_gauss_free). Both must outlive the job. */
+void zs_decoder_fit(zs_decoder *d, const zs_vae *model, const zs_cache *c);
+int zs_decoder_poll_fit(zs_decoder *d, int *ok, zs_gauss *g, char *msg, size_t nmsg, double *ms);
 /* Test hook: the worker sleeps `ms` after each decode (a slow model). */
 void zs_decoder_set_delay(zs_decoder *d, int ms);
 

@@ -14,10 +14,11 @@
  *   key NAME             SDL key name ("R", "Left", "Escape", "ctrl+Q"): down, then up
  *   type TEXT            per character: key down, text input, key up (as a keyboard does)
  *   text TEXT            text input only
+ *   drop PATH            a file dropped on the window (SDL_DROPFILE)
  *   wait N               let N frames pass
  *   sync                 wait until the newest request's picture is on screen
  *   screenshot PATH      PNG of the next frame (drawable pixels)
- *   print sliders|state|timing|rect NAME    to stdout (rect in drawable pixels)
+ *   print sliders|state|photo|interp|sample|timing|rect NAME    to stdout (rect in drawable pixels)
  *   timing_reset         start the frame/decode statistics afresh
  *   echo TEXT            print "echo TEXT" (marks sections of the output)
  *   quit
@@ -36,10 +37,11 @@
 
 typedef enum op {
     OP_CLICK, OP_DRAG, OP_MOVE, OP_WHEEL, OP_KEY, OP_TYPE, OP_TEXT, OP_WAIT, OP_SYNC, OP_SHOT, OP_PRINT,
-    OP_TIMING_RESET, OP_ECHO, OP_QUIT
+    OP_TIMING_RESET, OP_ECHO, OP_QUIT, OP_DROP
 } op;
 static const char *const op_names[] = {"click", "drag", "move", "wheel", "key", "type", "text",
-                                       "wait", "sync", "screenshot", "print", "timing_reset", "echo", "quit"};
+                                       "wait", "sync", "screenshot", "print", "timing_reset", "echo", "quit",
+                                       "drop"};
 
 typedef struct cmd {
     op op;
@@ -92,7 +94,8 @@ int zs_script_load(zs_script **out, const char *path, char *err, size_t nerr)
         c->op = (op)k;
         c->line = ln;
         c->n = 10;
-        if (c->op == OP_TYPE || c->op == OP_TEXT || c->op == OP_SHOT || c->op == OP_KEY || c->op == OP_ECHO)
+        if (c->op == OP_TYPE || c->op == OP_TEXT || c->op == OP_SHOT || c->op == OP_KEY || c->op == OP_ECHO ||
+            c->op == OP_DROP)
             snprintf(c->a, sizeof c->a, "%s", rest);
         else if (c->op == OP_WAIT) c->n = atoi(rest);
         else sscanf(rest, "%199s %199s %d", c->a, c->b, &c->n);
@@ -234,6 +237,25 @@ static void print(zs_script *s, zs_app *a, const cmd *c)
         for (int k = 0; k < ZS_NATTR; k++)
             if (a->strength[k] != 0.0f) printf("strength %s %.6f\n", zs_attr_names[k], (double)a->strength[k]);
         for (int i = 0; i < a->nerrors; i++) printf("error %s\n", a->errors[i]);
+        if (a->message[0]) printf("message %s %s\n", a->message_err ? "error" : "ok", a->message);
+    } else if (strcmp(c->a, "interp") == 0) {
+        printf("interp t=%.4f slerp=%d A=%d B=%d playing=%d strip=%llu/%llu\n", (double)a->interp_t, a->interp_slerp,
+               a->slot[0].set, a->slot[1].set, a->playing, (unsigned long long)a->batch_shown[ZS_CH_STRIP],
+               (unsigned long long)a->batch_posted[ZS_CH_STRIP]);
+        for (int i = 0; i < 2; i++)
+            if (a->slot[i].set) printf("slot %c %s\n", "AB"[i], a->slot[i].label);
+        if (a->message[0]) printf("message %s %s\n", a->message_err ? "error" : "ok", a->message);
+    } else if (strcmp(c->a, "sample") == 0) {
+        printf("sample seed=%llu radius=%.4f fitted=%d have_gauss=%d src=%d key=%llx shown=%d\n",
+               (unsigned long long)a->sample_seed, (double)a->sample_radius, a->sample_fitted, a->have_gauss, a->src,
+               (unsigned long long)zs_app_face_key(a), a->have_samples && a->samples_shown_gen == a->samples_gen);
+        if (a->message[0]) printf("message %s %s\n", a->message_err ? "error" : "ok", a->message);
+    } else if (strcmp(c->a, "photo") == 0) {
+        printf("photo tab=%d mode=%d gen=%llu size=%dx%d keep_detail=%d have_detail=%d detail=%dx%d path=%s\n",
+               a->tab, zs_app_photo_mode(a), (unsigned long long)a->photo_gen, a->photo_w, a->photo_h,
+               a->keep_detail, a->have_detail, a->detail.w, a->detail.h, a->have_photo ? a->photo_path : "-");
+        printf("photo_save %s\n", a->save_box);
+        if (a->message[0]) printf("message %s %s\n", a->message_err ? "error" : "ok", a->message);
     } else if (strcmp(c->a, "rect") == 0) {
         const ui_named *n = find_named(a, c->b);
         if (!n) printf("rect %s none\n", c->b);
@@ -261,7 +283,13 @@ static void print(zs_script *s, zs_app *a, const cmd *c)
 /* ---- the runner ------------------------------------------------------------------------------ */
 static int idle(const zs_app *a)
 {
-    return !a->dirty && a->stamp_shown == a->stamp_posted && !(a->dec && zs_decoder_get_stats(a->dec).busy);
+    for (int c = 0; c < ZS_DEC_CHANNELS; c++)
+        if ((a->batch_dirty[c] && (c != ZS_CH_SAMPLES || a->tab == ZS_TAB_SAMPLE)) ||
+            a->batch_shown[c] != a->batch_posted[c])
+            return 0;
+    if (a->fitting) return 0;
+    return !a->dirty && a->stamp_shown == a->stamp_posted && !a->photo_loading && !a->saving &&
+           !(a->dec && zs_decoder_get_stats(a->dec).busy);
 }
 
 static void next(zs_script *s)
@@ -376,6 +404,16 @@ void zs_script_tick(zs_script *s, zs_app *a)
             next(s);
             continue;
         case OP_QUIT: a->quit = 1; return;
+        case OP_DROP: {
+            SDL_Event e;
+            memset(&e, 0, sizeof e);
+            e.type = SDL_DROPFILE;
+            e.drop.windowID = SDL_GetWindowID(a->win);
+            e.drop.file = SDL_strdup(c->a);   /* the app SDL_frees it, as SDL's own */
+            SDL_PushEvent(&e);
+            next(s);
+            return;
+        }
         }
     }
 }

@@ -263,6 +263,8 @@ static void name2(ui_ctx *ui, const char *kind, const char *name, ui_rect r)
     if (!ui->record) return;
     char buf[40];
     snprintf(buf, sizeof buf, "%s/%s", kind, name);
+    for (char *p = buf; *p; p++)
+        if (*p == ' ') *p = '_';   /* "button/Save PNG" -> "button/Save_PNG": one word in a script */
     ui_name(ui, buf, r);
 }
 
@@ -306,6 +308,23 @@ int ui_button(ui_ctx *ui, const char *label)
     return clicked(ui, id, over);
 }
 
+int ui_toggle(ui_ctx *ui, const char *label, int *v)
+{
+    ui_id id = ui_get_id(ui, label) ^ 0x51c3u;
+    ui_rect r = ui_layout_next(ui);
+    name2(ui, "toggle", label, r);
+    int over = control(ui, id, r), changed = 0;
+    if (clicked(ui, id, over)) *v = !*v, changed = 1;
+    int side = MIN(r.h - 6, 16);
+    ui_rect box = {r.x + 2, r.y + (r.h - side) / 2, side, side};
+    ui_draw_rect(ui, box, widget_color(ui, id));
+    ui_draw_box(ui, box, ui->style.border, 1);
+    if (*v) ui_draw_rect(ui, (ui_rect){box.x + 3, box.y + 3, side - 6, side - 6}, ui->style.accent);
+    int tx = box.x + side + ui->style.spacing + 2;
+    ui_draw_text_in(ui, (ui_rect){tx, r.y, r.x + r.w - tx, r.h}, label, text_color(ui), -1);
+    return changed;
+}
+
 int ui_slider(ui_ctx *ui, const char *name, float *v, float lo, float hi, const char *fmt)
 {
     ui_id id = ui_get_id(ui, name);
@@ -338,9 +357,12 @@ int ui_slider(ui_ctx *ui, const char *name, float *v, float lo, float hi, const 
 int ui_tabs(ui_ctx *ui, const char *const *names, int n, int *sel)
 {
     ui_rect r = ui_layout_next(ui);
-    int changed = 0, x = r.x;
+    int changed = 0, x = r.x, text = 0;
+    for (int i = 0; i < n; i++) text += ui->text_width(ui->font, names[i], (int)strlen(names[i]));
+    int pad = 4 * ui->style.pad;   /* less when the names would not fit */
+    if (n > 0 && text + n * pad + n - 1 > r.w) pad = MAX(2, (r.w - text - (n - 1)) / n);
     for (int i = 0; i < n; i++) {
-        int w = ui->text_width(ui->font, names[i], (int)strlen(names[i])) + 4 * ui->style.pad;
+        int w = ui->text_width(ui->font, names[i], (int)strlen(names[i])) + pad;
         ui_rect t = {x, r.y, MIN(w, r.x + r.w - x), r.h};
         ui_id id = ui_get_id(ui, names[i]) ^ 0x7ab5u;
         name2(ui, "tab", names[i], t);
@@ -369,6 +391,7 @@ int ui_textbox(ui_ctx *ui, const char *name, char *buf, int size, const char *pl
             if (*p >= 32 && *p < 127 && len + 1 < size) buf[len++] = *p, res |= UI_CHANGED;
         buf[len] = 0;
         if ((ui->keys & UI_KEY_BACKSPACE) && len > 0) buf[--len] = 0, res |= UI_CHANGED;
+        if ((ui->keys & UI_KEY_CLEAR) && len > 0) buf[len = 0] = 0, res |= UI_CHANGED;
         if (ui->keys & UI_KEY_RETURN) res |= UI_SUBMIT, ui->focus = 0;
         if (ui->keys & UI_KEY_ESCAPE) ui->focus = 0;
     }
@@ -472,7 +495,7 @@ int ui_image_grid(ui_ctx *ui, const char *name, const ui_image *images, int n, i
             if (ui->record) {
                 char buf[24];
                 snprintf(buf, sizeof buf, "%d", i);
-                name2(ui, "thumb", buf, cr);
+                name2(ui, name, buf, cr);   /* "NAME/3" */
             }
         }
     if (reveal && ui->scroll && selected >= 0 && selected < n) {

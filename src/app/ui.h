@@ -42,7 +42,7 @@ typedef struct ui_cmd {
 } ui_cmd;
 
 /* Keys the widgets react to (the caller maps its key codes to these). */
-enum { UI_KEY_BACKSPACE = 1, UI_KEY_RETURN = 2, UI_KEY_ESCAPE = 4 };
+enum { UI_KEY_BACKSPACE = 1, UI_KEY_RETURN = 2, UI_KEY_ESCAPE = 4, UI_KEY_CLEAR = 8 /* empty the text box */ };
 /* ui_textbox results */
 enum { UI_CHANGED = 1, UI_SUBMIT = 2 };
 
@@ -158,12 +158,14 @@ void ui_label_ex(ui_ctx *ui, const char *text, ui_color c, int align);
 /* Words of `text` wrapped to the body's width, as many rows as needed. */
 void ui_label_wrap(ui_ctx *ui, const char *text, ui_color c);
 int ui_button(ui_ctx *ui, const char *label);       /* 1 when clicked */
+/* A check box and its label; a click flips *v. 1 when it changed. */
+int ui_toggle(ui_ctx *ui, const char *label, int *v);
 /* Float slider: click or drag anywhere on it; shows the value with fmt.
  * 1 when the value changed. */
 int ui_slider(ui_ctx *ui, const char *name, float *v, float lo, float hi, const char *fmt);
 /* A row of n tabs filling the cell; 1 when *sel changed. */
 int ui_tabs(ui_ctx *ui, const char *const *names, int n, int *sel);
-/* Single-line text box: click to focus; typing, backspace, enter
+/* Single-line text box: click to focus; typing, backspace, clear, enter
  * (UI_SUBMIT), escape or a click elsewhere to leave. Returns UI_* flags. */
 int ui_textbox(ui_ctx *ui, const char *name, char *buf, int size, const char *placeholder);
 /* A vertical scroll region filling rect r: wheel over it or drag the bar.
@@ -172,7 +174,8 @@ void ui_begin_scroll(ui_ctx *ui, const char *name, ui_rect r, ui_scroll *s);
 void ui_end_scroll(ui_ctx *ui);
 /* n thumbnails of cell x cell in as many columns as fit the body; the
  * selected one is framed. reveal: scroll the enclosing region to the
- * selected one. Returns the index clicked, or -1. */
+ * selected one. Returns the index clicked, or -1. Cells are recorded as
+ * "NAME/i" (the gallery's: "thumb/i"). */
 int ui_image_grid(ui_ctx *ui, const char *name, const ui_image *images, int n, int cell, int selected,
                   int reveal);
 

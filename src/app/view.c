@@ -9,6 +9,12 @@
  *   +-----------+---------------------------------+----------------+
  *   | status: model, faces, frame ms, decode ms, problems           |
  *   +---------------------------------------------------------------+
+ *
+ * Tabs (right): Attributes; Photo (path box, keep detail, save, and the
+ * same sliders: the centre shows the photo's crop and its edit, or the
+ * photo and its keep-detail edit); Interpolate (the centre shows A, the
+ * face at t, B and the strip); Sample (the centre shows the 4 x 4 grid).
+ * What the sliders edit (a->src) is a gallery face, the photo or a sample.
  */
 #include "app_impl.h"
 
@@ -57,10 +63,14 @@ static void gallery_panel(zs_app *a, ui_rect r)
     else snprintf(buf, sizeof buf, "Gallery: none");
     ui_label_ex(ui, buf, ui->style.text, -1);
     ui_begin_scroll(ui, "gallery", ui_layout_rest(ui), &a->gallery_scroll);
-    int hit = ui_image_grid(ui, "faces", a->thumbs, a->nthumbs, THUMB, a->current, a->reveal);
+    int hit = ui_image_grid(ui, "thumb", a->thumbs, a->nthumbs, THUMB, a->src == ZS_SRC_GALLERY ? a->current : -1,
+                            a->reveal);
     ui_end_scroll(ui);
     a->reveal = 0;
-    if (hit >= 0 && hit != a->current) zs_app_select(a, hit);
+    if (hit >= 0 && (hit != a->current || a->tab == ZS_TAB_PHOTO || a->src != ZS_SRC_GALLERY)) {
+        zs_app_select(a, hit);
+        if (a->tab == ZS_TAB_PHOTO) a->tab = ZS_TAB_ATTRS;   /* the gallery face becomes what is edited */
+    }
 }
 
 static int all_zero(const float *s)
@@ -81,11 +91,195 @@ static void face_box(ui_ctx *ui, const char *name, ui_rect r, unsigned tex, int 
     ui_name(ui, name, r);
 }
 
+/* An image of w x h scaled to fit r, centred; the rectangle it covers. */
+static ui_rect fit_rect(ui_rect r, int w, int h)
+{
+    if (w <= 0 || h <= 0) return r;
+    double k = (double)r.w / w < (double)r.h / h ? (double)r.w / w : (double)r.h / h;
+    int fw = (int)(w * k + 0.5), fh = (int)(h * k + 0.5);
+    return (ui_rect){r.x + (r.w - fw) / 2, r.y + (r.h - fh) / 2, fw, fh};
+}
+
+static void edit_summary(zs_app *a, char *buf, size_t size)
+{
+    int n = snprintf(buf, size, "Edit:");
+    for (int k = 0; k < ZS_NATTR && n < (int)size - 40; k++)
+        if (a->strength[k] != 0.0f) {
+            char name[40];
+            display_name(k, name, sizeof name);
+            n += snprintf(buf + n, size - (size_t)n, "%s %s %+.2f", n > 5 ? "," : "", name, (double)a->strength[k]);
+        }
+}
+
+/* The Photo tab's centre: the model's input (the crop) beside its edit, or
+ * in keep-detail mode the whole photo beside the edit at its resolution. */
+static void photo_centre(zs_app *a, ui_rect ro, ui_rect re, int side)
+{
+    ui_ctx *ui = a->ui;
+    const ui_style *st = &ui->style;
+    int edited = !all_zero(a->strength), ready = a->have_edit && a->edit_key == zs_app_face_key(a);
+    int y = ui->lay.body.y;
+    if (a->keep_detail) {
+        ui_draw_text_in(ui, (ui_rect){ro.x - st->spacing, y, side, st->row_h}, "Photo", st->text, -1);
+        ui_draw_text_in(ui, (ui_rect){re.x - st->spacing, y, side, st->row_h},
+                        edited ? "Edit, keeping detail" : "Keep detail (no edit yet)", st->text, -1);
+        ui_rect fo = fit_rect(ro, a->photo_w, a->photo_h), fe = fit_rect(re, a->photo_w, a->photo_h);
+        ui_draw_rect(ui, ro, st->bg);
+        ui_draw_rect(ui, re, st->bg);
+        ui_draw_image(ui, fo, (ui_image){a->tex_photo, 0, 0, 1, 1});
+        ui_name(ui, "image/photo", fo);
+        if (a->have_detail && ready) {
+            ui_draw_image(ui, fe, (ui_image){a->tex_detail, 0, 0, 1, 1});
+            ui_name(ui, "image/detail", fe);
+        } else ui_draw_text_in(ui, re, "computing...", st->text_dim, 0);
+    } else {
+        ui_draw_text_in(ui, (ui_rect){ro.x - st->spacing, y, side, st->row_h}, "Photo crop (model input)", st->text,
+                        -1);
+        ui_draw_text_in(ui, (ui_rect){re.x - st->spacing, y, side, st->row_h}, edited ? "Edit" : "Reconstruction",
+                        st->text, -1);
+        face_box(ui, "image/crop", ro, a->tex_crop, 1, "");
+        face_box(ui, "image/edit", re, a->tex_edit, ready, "encoding...");
+    }
+    int ytext = ro.y + side + st->pad;
+    ui_layout_body(ui, (ui_rect){ro.x, ytext, re.x + re.w - ro.x, ui->lay.body.y + ui->lay.body.h - ytext});
+    char buf[PATH_MAX + 200];
+    double x0, y0, sd;
+    zs_crop_rect(a->photo_crop, a->photo_w, a->photo_h, &x0, &y0, &sd);
+    zs_strf(buf, sizeof buf, "%s   %dx%d   crop %.0f px square at (%.0f, %.0f) -> %dx%d", a->photo_path,
+            a->photo_w, a->photo_h, sd, x0, y0, a->S, a->S);
+    ui_label_wrap(ui, buf, st->text);
+    if (edited) {
+        edit_summary(a, buf, sizeof buf);
+        ui_label_wrap(ui, buf, st->text);
+    }
+    snprintf(buf, sizeof buf, "Drop a photo on the window or type its path   Ctrl-S: save   R: reset sliders   N: %s",
+             a->nearest ? "nearest" : "linear");
+    ui_label_wrap(ui, buf, st->text_dim);
+}
+
+/* The Interpolate tab's centre: A, the face at t, B; below, the strip t = 0..1. */
+static void interp_centre(zs_app *a)
+{
+    ui_ctx *ui = a->ui;
+    const ui_style *st = &ui->style;
+    ui_rect b = ui->lay.body;
+    int S = a->S ? a->S : 64, gap = 2 * st->pad;
+    int small = b.w >= 5 * S + 4 * gap ? 2 * S : S;
+    int big = b.w - 2 * small - 2 * gap;
+    int strip_cell = (b.w - (ZS_STRIP_N - 1) * st->spacing) / ZS_STRIP_N;
+    if (strip_cell > 2 * S) strip_cell = 2 * S;
+    int room = b.h - 2 * st->row_h - strip_cell - 6 * (ui->text_h + 2) - 3 * st->pad;
+    if (big > room) big = room;
+    if (big >= S) big = big / S * S;
+    if (big < S) big = S;
+    int x0 = b.x + (b.w - big - 2 * small - 2 * gap) / 2, y0 = b.y + st->row_h + st->spacing;
+    ui_rect ra = {x0, y0 + (big - small) / 2, small, small}, rt = {x0 + small + gap, y0, big, big};
+    ui_rect rb = {rt.x + big + gap, ra.y, small, small};
+    int both = a->slot[0].set && a->slot[1].set;
+    char buf[256];
+    ui_draw_text_in(ui, (ui_rect){ra.x, b.y, small, st->row_h}, "A", st->text, 0);
+    ui_draw_text_in(ui, (ui_rect){rb.x, b.y, small, st->row_h}, "B", st->text, 0);
+    snprintf(buf, sizeof buf, "t = %.2f  (%s)", (double)a->interp_t, a->interp_slerp ? "slerp" : "lerp");
+    ui_draw_text_in(ui, (ui_rect){rt.x, b.y, big, st->row_h}, buf, st->text, 0);
+    face_box(ui, "image/A", ra, a->slot[0].tex, a->slot[0].set, "Set A");
+    face_box(ui, "image/B", rb, a->slot[1].tex, a->slot[1].set, "Set B");
+    face_box(ui, "image/t", rt, a->tex_t, both && a->have_t,
+             both ? "decoding..." : "Set A and B (right) from a gallery face or the photo");
+    ui_rect la = {ra.x - gap / 2, ra.y + small + 2, small + gap, ui->text_h};
+    ui_draw_text_in(ui, la, a->slot[0].set ? a->slot[0].name : "", st->text_dim, 0);
+    ui_draw_text_in(ui, (ui_rect){rb.x - gap / 2, la.y, small + gap, ui->text_h}, a->slot[1].set ? a->slot[1].name : "",
+                    st->text_dim, 0);
+
+    int sw = ZS_STRIP_N * strip_cell + (ZS_STRIP_N - 1) * st->spacing;
+    int sx = b.x + (b.w - sw) / 2, sy = y0 + big + st->pad + st->row_h;
+    ui_draw_text_in(ui, (ui_rect){sx, sy - st->row_h, sw, st->row_h}, "Strip, t = 0 ... 1 (Export writes it)",
+                    st->text, -1);
+    for (int i = 0; i < ZS_STRIP_N; i++) {
+        ui_rect c = {sx + i * (strip_cell + st->spacing), sy, strip_cell, strip_cell};
+        char name[24];
+        snprintf(name, sizeof name, "strip/%d", i);
+        if (both && a->have_strip)
+            ui_draw_image(ui, c, (ui_image){a->tex_strip, (float)i / ZS_STRIP_N, 0, (float)(i + 1) / ZS_STRIP_N, 1});
+        else ui_draw_rect(ui, c, st->bg);
+        ui_name(ui, name, c);
+        snprintf(buf, sizeof buf, "%.2f", (double)i / (ZS_STRIP_N - 1));
+        ui_draw_text_in(ui, (ui_rect){c.x, c.y + c.h + 1, c.w, ui->text_h}, buf, st->text_dim, 0);
+    }
+    if (both) {   /* where t is along the strip */
+        int mx = sx + strip_cell / 2 + (int)(a->interp_t * (float)(sw - strip_cell) + 0.5f);
+        ui_draw_rect(ui, (ui_rect){mx - 6, sy - 4, 13, 3}, st->accent);
+    }
+    int ytext = sy + strip_cell + ui->text_h + st->pad;
+    ui_layout_body(ui, (ui_rect){sx, ytext, sw, b.y + b.h - ytext});
+    ui_label_wrap(ui, a->interp_slerp ? "Slerp: along the great circle between A's and B's latents, the length going "
+                                        "linearly (faces in between stay as typical as the ends)."
+                                      : "Lerp: the straight line between A's and B's latents (the middle is shorter: "
+                                        "often blander).", st->text_dim);
+    if (both) {
+        snprintf(buf, sizeof buf, "strip decoded in %.1f ms, the face at t in %.1f ms", a->strip_ms, a->t_ms);
+        ui_label_wrap(ui, buf, st->text_dim);
+    }
+}
+
+/* The Sample tab's centre: a 4 x 4 grid of decoded samples; click one. */
+static void sample_centre(zs_app *a)
+{
+    ui_ctx *ui = a->ui;
+    const ui_style *st = &ui->style;
+    ui_rect b = ui->lay.body;
+    int S = a->S ? a->S : 64, sp = st->spacing;
+    int cell = (b.w - 3 * sp) / 4, hcell = (b.h - st->row_h - 4 * (ui->text_h + 2) - 3 * sp - st->pad) / 4;
+    if (cell > hcell) cell = hcell;
+    if (cell >= S) cell = cell / S * S;
+    if (cell < 16) cell = 16;
+    int gw = 4 * cell + 3 * sp, x0 = b.x + (b.w - gw) / 2, y0 = b.y + st->row_h + sp;
+    char buf[300];
+    snprintf(buf, sizeof buf, "%s samples, radius %.2f, seed %llu  (click one to edit it)",
+             a->sample_fitted ? "Fitted" : "Isotropic", (double)a->sample_radius, (unsigned long long)a->sample_seed);
+    ui_draw_text_in(ui, (ui_rect){x0, b.y, gw, st->row_h}, buf, st->text, -1);
+    int shown = a->have_samples && a->samples_shown_gen == a->samples_gen && !a->fitting;
+    ui_image cells[ZS_NSAMPLES];
+    for (int i = 0; i < ZS_NSAMPLES; i++) {
+        float u0 = (float)(i % 4) / 4, v0 = (float)(i / 4) / 4;
+        cells[i] = (ui_image){a->tex_samples, u0, v0, u0 + 0.25f, v0 + 0.25f};
+    }
+    ui_layout_body(ui, (ui_rect){x0, y0, gw, 4 * cell + 3 * sp});
+    if (!shown) ui->disabled = 1;
+    int hit = ui_image_grid(ui, "sample", cells, ZS_NSAMPLES, cell, -1, 0);
+    ui->disabled = 0;
+    if (hit >= 0) zs_app_pick_sample(a, hit);
+    if (!shown) {
+        ui_rect all = {x0, y0, gw, 4 * cell + 3 * sp};
+        ui_draw_text_in(ui, (ui_rect){all.x, all.y + all.h / 2 - ui->text_h / 2, all.w, ui->text_h},
+                        a->fitting ? "Fitting a Gaussian to the gallery's latents..." : "decoding...", st->text, 0);
+    }
+    int ytext = y0 + 4 * cell + 3 * sp + st->pad;
+    ui_layout_body(ui, (ui_rect){x0, ytext, gw, b.y + b.h - ytext});
+    if (a->sample_fitted)
+        ui_label_wrap(ui, "Fitted: z = mean + radius * L n, n ~ N(0, I), with L L^T the covariance of the gallery's "
+                          "encoded faces. Radius 0 is the mean face.", st->text_dim);
+    else
+        ui_label_wrap(ui, "Isotropic: z = radius * n, n ~ N(0, I), the prior the model was trained towards. Radius 0 is "
+                          "z = 0.", st->text_dim);
+    if (shown) {
+        snprintf(buf, sizeof buf, "16 faces decoded in %.1f ms", a->samples_ms);
+        ui_label_wrap(ui, buf, st->text_dim);
+    }
+}
+
 static void centre_panel(zs_app *a, ui_rect r)
 {
     ui_ctx *ui = a->ui;
     const ui_style *st = &ui->style;
     ui_panel(ui, r);
+    if (a->tab == ZS_TAB_INTERP) {
+        interp_centre(a);
+        return;
+    }
+    if (a->tab == ZS_TAB_SAMPLE) {
+        sample_centre(a);
+        return;
+    }
     /* two faces side by side, as large as fits, in whole multiples of the
      * model's size when possible (every texel the same number of pixels) */
     int S = a->S ? a->S : 64, gap = 2 * st->pad, lines = 7 * (ui->text_h + 2) + st->row_h;
@@ -96,19 +290,40 @@ static void centre_panel(zs_app *a, ui_rect r)
     int x0 = ui->lay.body.x + (ui->lay.body.w - 2 * side - gap) / 2;
     int y0 = ui->lay.body.y + st->row_h + st->spacing;
     ui_rect ro = {x0, y0, side, side}, re = {x0 + side + gap, y0, side, side};
-    int edited = !all_zero(a->strength);
-    ui_draw_text_in(ui, (ui_rect){ro.x - st->spacing, ui->lay.body.y, side, st->row_h}, "Original", st->text, -1);
+    if (zs_app_photo_mode(a)) {
+        photo_centre(a, ro, re, side);
+        return;
+    }
+    if (a->tab == ZS_TAB_PHOTO) {   /* no photo yet: a drop target, not the gallery face */
+        ui_rect all = {ro.x, ro.y, re.x + re.w - ro.x, side};
+        ui_draw_rect(ui, all, st->bg);
+        ui_draw_box(ui, all, st->border, 2);
+        ui_draw_text_in(ui, (ui_rect){all.x, all.y + all.h / 2 - ui->text_h, all.w, ui->text_h},
+                        a->photo_loading ? "Reading the photo..." : "Drop a JPEG or PNG here", st->text, 0);
+        ui_draw_text_in(ui, (ui_rect){all.x, all.y + all.h / 2 + 4, all.w, ui->text_h},
+                        "or type its path in the box on the right and press Enter", st->text_dim, 0);
+        ui_name(ui, "image/drop", all);
+        return;
+    }
+    int edited = !all_zero(a->strength), sample = a->src == ZS_SRC_SAMPLE;
+    ui_draw_text_in(ui, (ui_rect){ro.x - st->spacing, ui->lay.body.y, side, st->row_h},
+                    sample ? "Sample" : "Original", st->text, -1);
     ui_draw_text_in(ui, (ui_rect){re.x - st->spacing, ui->lay.body.y, side, st->row_h},
-                    edited ? "Edit" : "Reconstruction", st->text, -1);
-    face_box(ui, "image/original", ro, a->tex_orig, a->current >= 0, "no faces");
-    face_box(ui, "image/edit", re, a->tex_edit, a->have_edit && a->current >= 0,
-             !a->model ? "no model" : a->current < 0 ? "no faces" : "decoding...");
+                    edited ? "Edit" : sample ? "Edit (move a slider)" : "Reconstruction", st->text, -1);
+    face_box(ui, "image/original", ro, a->tex_orig, a->current >= 0 || sample, "no faces");
+    face_box(ui, "image/edit", re, a->tex_edit,
+             a->have_edit && (a->current >= 0 || sample) && a->edit_key == zs_app_face_key(a),
+             !a->model ? "no model" : a->current < 0 && !sample ? "no faces" : "decoding...");
 
     /* about the face, under the pictures */
     int ytext = y0 + side + st->pad;
     ui_layout_body(ui, (ui_rect){x0, ytext, 2 * side + gap, ui->lay.body.y + ui->lay.body.h - ytext});
     char buf[1024];
-    if (a->current >= 0) {
+    if (sample) {
+        snprintf(buf, sizeof buf, "Sample %d of seed %llu (from the Sample tab): a latent, no photo behind it",
+                 a->sample_pick + 1, (unsigned long long)a->sample_pick_seed);
+        ui_label_wrap(ui, buf, st->text);
+    } else if (a->current >= 0) {
         static const char *const split[] = {"train", "val", "test"};
         int part = zs_cache_partition(a->gallery, a->current);
         snprintf(buf, sizeof buf, "%s   face %d of %d   (%s split)", zs_cache_id(a->gallery, a->current),
@@ -125,14 +340,7 @@ static void centre_panel(zs_app *a, ui_rect r)
         ui_label_wrap(ui, buf, st->text_dim);
     }
     if (edited) {
-        int n = snprintf(buf, sizeof buf, "Edit:");
-        for (int k = 0; k < ZS_NATTR && n < (int)sizeof buf - 40; k++)
-            if (a->strength[k] != 0.0f) {
-                char name[40];
-                display_name(k, name, sizeof name);
-                n += snprintf(buf + n, sizeof buf - (size_t)n, "%s %s %+.2f", n > 5 ? "," : "", name,
-                              (double)a->strength[k]);
-            }
+        edit_summary(a, buf, sizeof buf);
         ui_label_wrap(ui, buf, st->text);
     }
     snprintf(buf, sizeof buf, "Left/Right: face   R: reset sliders   N: %s filtering   Esc: quit",
@@ -185,19 +393,132 @@ static void attributes_tab(zs_app *a)
     ui->disabled = 0;
 }
 
+/* Load a photo (path box, or a file dropped on the window), keep detail,
+ * save; below, the same sliders as the Attributes tab. */
+static void photo_tab(zs_app *a)
+{
+    ui_ctx *ui = a->ui;
+    const ui_style *st = &ui->style;
+    ui_layout_row(ui, 2, (int[]){-(70 + st->spacing), 0}, 24);
+    int r = ui_textbox(ui, "photo", a->photo_box, sizeof a->photo_box, "photo path, or drop a file here");
+    int load = ui_button(ui, "Load");
+    if ((r & UI_SUBMIT) || load) zs_app_load_photo(a, a->photo_box);
+    ui_layout_row(ui, 2, (int[]){-(100 + st->spacing), 0}, 24);
+    if (!a->have_photo) ui->disabled = 1;
+    if (ui_toggle(ui, "Keep detail", &a->keep_detail)) a->dirty = 1;
+    if (ui_button(ui, "Save PNG")) zs_app_save(a);
+    ui_layout_row(ui, 1, NULL, 24);
+    ui_textbox(ui, "save", a->save_box, sizeof a->save_box, "save as ...png");
+    ui->disabled = 0;
+    if (!a->have_photo)
+        ui_label_wrap(ui, a->photo_loading ? "Reading the photo..."
+                                           : "Drop a JPEG or PNG on the window, or type its path and press Enter. "
+                                             "It is cropped like the training faces (an aligned CelebA image "
+                                             "exactly; any other photo: the centred square).",
+                      st->text_dim);
+    else if (a->keep_detail)
+        ui_label_wrap(ui, "Keep detail: the photo at its own resolution plus what the edit changes in the "
+                          "model's picture, only where it changes something.", st->text_dim);
+    ui_layout_row(ui, 1, NULL, 6);
+    ui_layout_next(ui);
+    attributes_tab(a);
+}
+
+/* A and B from the current face, t, lerp/slerp, play, export. */
+static void interp_tab(zs_app *a)
+{
+    ui_ctx *ui = a->ui;
+    const ui_style *st = &ui->style;
+    char label[200], buf[300];
+    zs_app_current_label(a, label, sizeof label);
+    int ready = a->have_edit && a->edit_key == zs_app_face_key(a) && a->cur_z_key == a->edit_key;
+    ui_rect body = ui->lay.body;
+    ui_layout_row(ui, 2, (int[]){64, 0}, 64);
+    ui_rect th = ui_layout_next(ui);
+    if (ready) ui_draw_image(ui, th, (ui_image){a->tex_edit, 0, 0, 1, 1});
+    else ui_draw_rect(ui, th, st->bg);
+    ui_name(ui, "image/current", th);
+    ui_rect lr = ui_layout_next(ui);
+    ui_layout_body(ui, (ui_rect){lr.x, lr.y, lr.w, lr.h});
+    snprintf(buf, sizeof buf, "Current: %s", label);
+    ui_label_wrap(ui, buf, st->text);
+    ui_label_wrap(ui, "(click a gallery face, or load a photo; slider edits are included)", st->text_dim);
+    int y = lr.y + lr.h + st->spacing;
+    ui_layout_body(ui, (ui_rect){body.x, y, body.w, body.y + body.h - y});
+    ui_layout_row(ui, 2, (int[]){-(ui->lay.body.w / 2 + st->spacing / 2), 0}, 26);
+    if (!ready) ui->disabled = 1;
+    if (ui_button(ui, "Set A")) zs_app_set_slot(a, 0);
+    if (ui_button(ui, "Set B")) zs_app_set_slot(a, 1);
+    ui->disabled = 0;
+    int both = a->slot[0].set && a->slot[1].set;
+    if (!both) ui->disabled = 1;
+    ui_layout_row(ui, 2, (int[]){40, 0}, 0);
+    ui_label(ui, "t");
+    if (ui_slider(ui, "t", &a->interp_t, 0.0f, 1.0f, "%.2f")) a->batch_dirty[ZS_CH_T] = 1;
+    ui_layout_row(ui, 1, NULL, 26);
+    if (ui_toggle(ui, "Slerp (off: lerp)", &a->interp_slerp)) a->batch_dirty[ZS_CH_STRIP] = a->batch_dirty[ZS_CH_T] = 1;
+    ui_layout_row(ui, 2, (int[]){-(ui->lay.body.w / 2 + st->spacing / 2), 0}, 26);
+    if (ui_button(ui, a->playing ? "Pause" : "Play")) {
+        a->playing = !a->playing;
+        a->play_last = zs_now();
+    }
+    if (ui_button(ui, "Export strip")) zs_app_export_strip(a);
+    ui_layout_row(ui, 1, NULL, 24);
+    ui_textbox(ui, "strip", a->strip_box, sizeof a->strip_box, "strip.png");
+    ui->disabled = 0;
+    if (!both) a->playing = 0;
+    ui_label_wrap(ui, "Choose a face and press Set A, another and Set B: the strip shows 8 faces from A to B and "
+                      "the large one the face at t. Play moves t back and forth.", st->text_dim);
+}
+
+/* Radius, mode, resample. */
+static void sample_tab(zs_app *a)
+{
+    ui_ctx *ui = a->ui;
+    const ui_style *st = &ui->style;
+    if (!a->dec) ui->disabled = 1;
+    ui_layout_row(ui, 2, (int[]){60, 0}, 0);
+    ui_label(ui, "radius");
+    if (ui_slider(ui, "radius", &a->sample_radius, 0.0f, 3.0f, "%.2f")) a->batch_dirty[ZS_CH_SAMPLES] = 1;
+    ui_layout_row(ui, 1, NULL, 26);
+    if (ui_toggle(ui, "Fitted to the gallery", &a->sample_fitted)) a->batch_dirty[ZS_CH_SAMPLES] = 1;
+    ui_layout_row(ui, 2, (int[]){-(ui->lay.body.w / 2 + st->spacing / 2), 0}, 26);
+    if (ui_button(ui, "Resample")) {
+        a->sample_seed++;
+        a->batch_dirty[ZS_CH_SAMPLES] = 1;
+    }
+    char buf[64];
+    snprintf(buf, sizeof buf, "seed %llu", (unsigned long long)a->sample_seed);
+    ui_label_ex(ui, buf, st->text_dim, 0);
+    ui->disabled = 0;
+    ui_layout_row(ui, 1, NULL, 0);
+    ui_label_wrap(ui, "Each grid is 16 draws of one seed: the same seed, radius and mode give the same faces. "
+                      "Resample takes the next seed. Click a face to make it the current one: the Attributes "
+                      "sliders then edit its latent, and Interpolate can take it as A or B.", st->text_dim);
+}
+
 static void right_panel(zs_app *a, ui_rect r)
 {
     ui_ctx *ui = a->ui;
-    static const char *const tabs[] = {"Attributes"};
+    static const char *const tabs[ZS_NTABS] = {"Attributes", "Photo", "Interpolate", "Sample"};
     ui_panel(ui, r);
     ui_layout_row(ui, 1, NULL, 26);
-    ui_tabs(ui, tabs, 1, &a->tab);
-    attributes_tab(a);
+    if (ui_tabs(ui, tabs, ZS_NTABS, &a->tab)) {
+        if (a->tab == ZS_TAB_PHOTO && a->have_photo) a->src = ZS_SRC_PHOTO;
+        a->dirty = 1;
+    }
+    if (a->tab == ZS_TAB_PHOTO) photo_tab(a);
+    else if (a->tab == ZS_TAB_INTERP) interp_tab(a);
+    else if (a->tab == ZS_TAB_SAMPLE) sample_tab(a);
+    else attributes_tab(a);
 }
 
 /* Model, timing and decode figures on one line; below it each problem
  * with the files, in red, one line each. */
-static int status_height(const zs_app *a) { return STATUS_H + a->nerrors * (a->ui->text_h + 4); }
+static int status_height(const zs_app *a)
+{
+    return STATUS_H + (a->nerrors + (a->message[0] != 0)) * (a->ui->text_h + 4);
+}
 
 static void status_line(zs_app *a, ui_rect r)
 {
@@ -216,8 +537,14 @@ static void status_line(zs_app *a, ui_rect r)
         snprintf(buf + n, sizeof buf - (size_t)n, "   decode %.1f ms (encode %.1f ms)", a->decode_ms, a->encode_ms);
     ui_rect line = {r.x + st->pad, r.y + (STATUS_H - ui->text_h) / 2, r.w - 2 * st->pad, ui->text_h};
     ui_draw_text_in(ui, line, buf, st->text_dim, -1);
+    int first = 1;
+    if (a->message[0]) {   /* what the last action did */
+        line.y += STATUS_H - (STATUS_H - ui->text_h) / 2 - 2;
+        first = 0;
+        ui_draw_text_in(ui, line, a->message, a->message_err ? st->error : st->text, -1);
+    }
     for (int i = 0; i < a->nerrors; i++) {
-        line.y += i == 0 ? STATUS_H - (STATUS_H - ui->text_h) / 2 - 2 : ui->text_h + 4;
+        line.y += first && i == 0 ? STATUS_H - (STATUS_H - ui->text_h) / 2 - 2 : ui->text_h + 4;
         ui_draw_text_in(ui, line, a->errors[i], st->error, -1);
     }
     ui_name(ui, "status", r);
