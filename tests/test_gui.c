@@ -39,7 +39,21 @@
  *       of zs_latents_encode + zs_gauss_fit of the gallery); Resample gives
  *       another grid, coming back to a seed gives the same pixels; radius 0
  *       gives 16 faces equal to decode(0) / decode(mean); clicking a sample
- *       makes it the current face and the Smiling slider edits its latent.
+ *       makes it the current face and the Smiling slider edits its latent;
+ *   (j) the Train tab, on the gallery (batch 16): Start trains (`print train`
+ *       shows the step passing 5 and the grid showing that step's weights),
+ *       the reconstruction grid changes while the originals above it do not;
+ *       after Pause the step stays put for 1.5 s; Save checkpoint writes a
+ *       file that zs_ckpt_load_model reads with the step printed; "Use these
+ *       weights" makes the Attributes tab's reconstruction equal decode(mu)
+ *       with that checkpoint's model; the loss history grows; Stop ends in
+ *       state idle and Ctrl-Q exits 0 (all under `timeout`: no hang);
+ *   (k) the session: a run with --session FILE and --size 1100x700 picks
+ *       face 3, moves Smiling, sets slot A and quits; the next run with the
+ *       same file (no --size) starts on face 3 with the same Smiling value
+ *       to 1e-6, slot A set, the Interpolate tab and a 1100x700 window; a garbage file is ignored with a message
+ *       (exit 0, face 0, no sliders moved) and replaced on quit; a session
+ *       in a directory that does not exist yet is created on quit.
  *
  * usage: test_gui ZSPACE_EXE SOURCE_DIR
  */
@@ -1093,6 +1107,187 @@ static void test_sample(lib *L)
     free(out), free(err);
 }
 
+static const char *TRAIN_SCRIPT =
+    "sync\n"
+    "key N\n"
+    "click tab/Train\n"
+    "wait 3\n"
+    "sync\n"
+    "echo t0\n"
+    "print train\n"
+    "print rect image/train_recon\n"
+    "print rect image/train_orig\n"
+    "screenshot %1$s/t0.png\n"
+    "click button/Start\n"
+    "wait_train 5\n"
+    "echo t_run\n"
+    "print train\n"
+    "screenshot %1$s/t1.png\n"
+    "click button/Pause\n"
+    "wait_state paused\n"
+    "echo t_paused1\n"
+    "print train\n"
+    "sleep 1500\n"
+    "echo t_paused2\n"
+    "print train\n"
+    "click textbox/ckpt\n"
+    "key ctrl+U\n"
+    "type %1$s/ck.safetensors\n"
+    "key Return\n"
+    "click button/Save_checkpoint\n"
+    "sync\n"
+    "echo t_saved\n"
+    "print train\n"
+    "click button/Use_these_weights\n"
+    "sync\n"
+    "echo t_use\n"
+    "print train\n"
+    "click tab/Attributes\n"
+    "sync\n"
+    "wait 2\n"
+    "print rect image/edit\n"
+    "screenshot %1$s/t_use.png\n"
+    "click tab/Train\n"
+    "wait 2\n"
+    "click button/Stop\n"
+    "wait_state idle\n"
+    "echo t_stopped\n"
+    "print train\n"
+    "key ctrl+Q\n"
+    "wait 5\n"
+    "echo after_quit\n";
+
+static long train_field(const char *sec, const char *key)
+{
+    const char *p = strstr(sec, "train have=");
+    if (!p) return -999;
+    p = strstr(p, key);
+    return p ? atol(p + strlen(key)) : -999;
+}
+
+static void test_train(lib *L)
+{
+    char script[8192], path[600], args[1024], *out, *err;
+    snprintf(script, sizeof script, TRAIN_SCRIPT, g_tmp);
+    snprintf(path, sizeof path, "%s/train.txt", g_tmp);
+    write_text(path, script);
+    snprintf(args, sizeof args, "--train-batch 16 --script %s", path);
+    int rc = run_gui("train", args, &out, &err);
+    CHECKF(rc == 0, "exit code %d; stderr: %s", rc, err);
+    CHECKF(strstr(out, "echo t_stopped") && !strstr(out, "echo after_quit"), "the script did not run to its end:\n%s%s",
+           out, err);
+    char *s0 = section(out, "t0"), *sr = section(out, "t_run"), *p1 = section(out, "t_paused1");
+    char *p2 = section(out, "t_paused2"), *sv = section(out, "t_saved"), *su = section(out, "t_use");
+    char *ss = section(out, "t_stopped");
+    CHECKF(train_field(s0, "have=") == 0 && train_field(s0, "recon_step=") == 0 && strstr(s0, "faces=500"),
+           "before Start: %s", s0);
+    long run = train_field(sr, "step="), a1 = train_field(p1, "step="), a2 = train_field(p2, "step=");
+    CHECKF(run >= 5 && strstr(sr, "state=running"), "training did not run: %s", sr);
+    CHECKF(strstr(p1, "state=paused") && strstr(p2, "state=paused"), "Pause: %s%s", p1, p2);
+    CHECKF(a1 >= run && a2 == a1, "the step moved while paused: %ld -> %ld", a1, a2);
+    CHECKF(train_field(p2, "hist=") >= 3, "loss history: %s", p2);
+    long saved = train_field(sv, "saved_step=");
+    CHECKF(saved == a1 && strstr(sv, "message ok Saved checkpoint"), "Save checkpoint: %s", sv);
+    CHECKF(train_field(su, "weights_step=") == a1 && train_field(su, "attrs_stale=") == 1, "Use these weights: %s", su);
+    CHECKF(strstr(ss, "state=idle") && train_field(ss, "step=") == a1, "Stop: %s", ss);
+
+    rect rr = {0}, ro = {0}, re = {0};
+    zs_image i0, i1, iu;
+    int ok = get_rect(s0, "image/train_recon", &rr) & get_rect(s0, "image/train_orig", &ro) &
+             get_rect(out, "image/edit", &re);
+    ok &= load_png("t0.png", &i0) & load_png("t1.png", &i1) & load_png("t_use.png", &iu);
+    CHECKF(ok && rr.w > 0, "rectangles or screenshots missing:\n%s%s", out, err);
+    if (ok && rr.w > 0) {
+        double dr = region_diff(&i0, &i1, rr), dor = region_diff(&i0, &i1, ro);
+        fprintf(stderr, "train: grid changed by %.2f levels after %ld steps (originals %.2f)\n", dr, run, dor);
+        CHECKF(dr > 0.3, "the reconstruction grid did not change after training (%.3f)", dr);
+        CHECKF(dor == 0, "the original faces changed (%.3f)", dor);
+        /* the checkpoint: the step printed, and the weights the explorer now uses */
+        snprintf(path, sizeof path, "%s/ck.safetensors", g_tmp);
+        zs_vae *m = NULL;
+        zs_ckpt_info info;
+        CHECKF(zs_ckpt_load_model(path, &m, &info) == ZS_OK, "%s", zs_last_error());
+        if (m) {
+            CHECKF(info.step == saved, "checkpoint step %ld, printed %ld", info.step, saved);
+            zs_vae_infer *inf = zs_vae_infer_create(&m->cfg, 1);
+            zs_vae_infer_load(inf, m->params);
+            lib T = *L;
+            T.inf = inf;
+            uint8_t *want = zs_xmalloc((size_t)L->S * L->S * 3), *old = zs_xmalloc((size_t)L->S * L->S * 3);
+            int maxd, maxo;
+            double meand, meano;
+            expected(&T, 0, -1, 0, want);
+            expected(L, 0, -1, 0, old);
+            face_diff(&iu, re, want, L->S, &maxd, &meand);
+            face_diff(&iu, re, old, L->S, &maxo, &meano);
+            CHECKF(maxd <= 2, "after Use these weights: reconstruction vs the checkpoint's decode: max %d mean %.2f", maxd,
+                   meand);
+            CHECKF(meano > 0.2, "the reconstruction looks like the old weights' (mean diff %.2f)", meano);
+            free(want), free(old);
+            zs_vae_infer_destroy(inf);
+            zs_vae_destroy(m);
+        }
+    }
+    free(i0.rgb), free(i1.rgb), free(iu.rgb);
+    free(s0), free(sr), free(p1), free(p2), free(sv), free(su), free(ss), free(out), free(err);
+}
+
+static void test_session(void)
+{
+    char path[600], sess[600], args[1400], *out, *err;
+    snprintf(sess, sizeof sess, "%s/session", g_tmp);
+    snprintf(path, sizeof path, "%s/sess1.txt", g_tmp);
+    write_text(path, "sync\nclick thumb/3\nsync\nwheel scroll/attributes -5\nwait 1\n"
+                     "drag slider/Smiling slider/Smiling@0.7,0.5 6\nsync\nclick tab/Interpolate\nsync\n"
+                     "click button/Set_A\nsync\necho one\nprint state\nquit\n");
+    snprintf(args, sizeof args, "--size 1100x700 --session %s --script %s", sess, path);
+    int rc = run_gui("sess1", args, &out, &err);
+    CHECKF(rc == 0, "session run 1: exit %d: %s", rc, err);
+    char *s1 = section(out, "one");
+    double v1 = strength(s1, "Smiling");
+    CHECKF(state_int(s1, "face=") == 3 && v1 > 0.5, "session run 1: %s", s1);
+    free(out), free(err);
+
+    snprintf(path, sizeof path, "%s/sess2.txt", g_tmp);
+    write_text(path, "sync\necho two\nprint state\nquit\n");
+    snprintf(args, sizeof args, "--session %s --script %s", sess, path);
+    rc = run_gui("sess2", args, &out, &err);
+    CHECKF(rc == 0, "session run 2: exit %d: %s", rc, err);
+    char *s2 = section(out, "two");
+    double v2 = strength(s2, "Smiling");
+    CHECKF(state_int(s2, "face=") == 3, "the face was not restored: %s", s2);
+    CHECKF(fabs(v2 - v1) < 1e-6, "Smiling restored as %.6f, was %.6f", v2, v1);
+    CHECKF(strstr(s2, "win=1100x700") != NULL, "window size not restored: %s", s2);
+    CHECKF(strstr(s1, "tab=2 ") && strstr(s1, "slots=10") && strstr(s2, "tab=2 ") && strstr(s2, "slots=10"),
+           "the tab or slot A was not restored: %s%s", s1, s2);
+    free(s1), free(s2), free(out), free(err);
+
+    /* garbage: ignored with a message, the app starts as new */
+    FILE *f = fopen(sess, "wb");
+    if (!f) abort();
+    for (int i = 0; i < 3000; i++) fputc((i * 7919 + 13) % 256, f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/sess3.txt", g_tmp);
+    write_text(path, "sync\necho three\nprint state\nquit\n");
+    snprintf(args, sizeof args, "--session %s --script %s", sess, path);
+    rc = run_gui("sess3", args, &out, &err);
+    CHECKF(rc == 0, "garbage session: exit %d: %s", rc, err);
+    char *s3 = section(out, "three");
+    CHECKF(state_int(s3, "face=") == 0 && isnan(strength(s3, "Smiling")), "garbage session: %s", s3);
+    CHECKF(strstr(err, "ignored") && strstr(s3, "message error Session "), "no message about the garbage session: %s%s",
+           err, s3);
+    char *again = slurp(sess);
+    CHECKF(strncmp(again, "zspace-session 1\n", 17) == 0, "the garbage was not replaced on quit");
+    free(again), free(s3), free(out), free(err);
+
+    /* a session in a directory that does not exist yet */
+    snprintf(sess, sizeof sess, "%s/new/dir/session", g_tmp);
+    snprintf(args, sizeof args, "--session %s --script %s", sess, path);
+    rc = run_gui("sess4", args, &out, &err);
+    CHECKF(rc == 0 && access(sess, R_OK) == 0, "no session written in a new directory (exit %d): %s", rc, err);
+    free(out), free(err);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -1127,6 +1322,8 @@ int main(int argc, char **argv)
     test_photo(&L);
     test_interp(&L);
     test_sample(&L);
+    test_train(&L);
+    test_session();
 
     zs_attr_vectors_free(&L.attrs);
     zs_cache_close(L.cache);

@@ -60,7 +60,8 @@ zs_status zs_ckpt_load_into(const char *path, zs_vae *m, zs_vae_train *t, zs_ckp
 
 /* ---- trainer ----------------------------------------------------------------- */
 typedef struct zs_trainer_desc {
-    const zs_cache *cache;      /* training faces (train split) */
+    const zs_cache *cache;      /* training faces (the split below) */
+    zs_data_split split;        /* 0 = the train split; ZS_SPLIT_ALL: every face (a gallery with no train split) */
     zs_vae *model;              /* trained in place; the caller keeps ownership */
     int batch;                  /* default 64 */
     int threads;                /* default: all CPUs */
@@ -68,6 +69,8 @@ typedef struct zs_trainer_desc {
     float beta;                 /* default 1 (beta_zero for 0) */
     int beta_zero;
     long kl_warmup;             /* steps over which beta ramps from 0 (0: none) */
+    long lr_warmup;             /* steps over which lr ramps up, counted from start_step (0: none); for
+                                   fine-tuning trained weights with fresh Adam moments */
     zs_loss_kind loss;
     uint64_t seed;
     int flip;                   /* random horizontal flips (default on: 0 -> on, negative -> off) */

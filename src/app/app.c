@@ -12,16 +12,34 @@
  * Sample grid (batches, each channel newest-wins) and, once, encodes the
  * gallery to fit the Sample tab's Gaussian; the UI thread only computes
  * lerp/slerp and draws samples (a few hundred floats) and uploads results.
- * OpenBLAS runs single-threaded in the whole process (zs_blas_init in
- * main; core.h), so the decoder's sgemm keeps to one core whatever else
- * runs; Mesa's llvmpipe, when there is no GPU, renders with its own
- * threads on the others. (A background trainer, a later tab, takes the
- * cores the UI does not need through its own zs_team.)
+ *
+ * Cores and OpenBLAS. OpenBLAS's thread count is process-wide, so zspace
+ * sets it to 1 once, when it loads the library (zs_blas_init in
+ * src/core/blas.c: openblas_set_num_threads(1), and the kernel chosen from
+ * the CPU's features); every sgemm then runs on the thread that calls it
+ * and parallelism is ours: the trainer's zs_team splits each batch over
+ * its members. The Train tab's trainer (trainview.c) gets the cores minus
+ * one, at least 1 (zs_cpu_count() - 1: one thread on a 2-core machine);
+ * the remaining core is shared by the UI thread, the decoder thread and the
+ * training watcher, which all do little (a decode is ~1 ms, the watcher's
+ * 8-face grid a few ms a few times a second), so a slider still shows its
+ * face in the next frame while training runs flat out. Mesa's llvmpipe,
+ * when there is no GPU, would render with a thread per core: open_window
+ * sets LP_NUM_THREADS=1 (unless set) so it stays on the UI's core too.
+ *
+ * Training runs on a copy of the model, so the decoder keeps its weights
+ * until "Use these weights" swaps them in (a new decoder is made: the old
+ * one is joined, at most one job away). The watcher thread reconstructs
+ * the fixed faces from the newest snapshot (zs_trainer_snapshot) on its
+ * own inference context, and does what would block the UI: stopping the
+ * trainer (a join), saving a checkpoint (pause, wait, save, resume) and
+ * recomputing the attribute vectors.
  *
  * The loop waits for events while nothing is pending and never waits for
  * the decoder: the worker pushes an SDL user event when a result is ready
  * (SDL_PushEvent is thread-safe), which wakes the loop to upload it as a
- * texture. Quitting joins the worker (at most one decode, ~1 ms, away).
+ * texture. Quitting joins the worker (at most one decode, ~1 ms, away),
+ * the watcher (one job) and the trainer (one step).
  *
  * Test mode (--script, --frames, --screenshot; script.c) replays
  * synthetic SDL events and writes screenshots read back from the GL back
@@ -72,6 +90,11 @@ void zs_app_message(zs_app *a, int err, const char *fmt, ...)
 /* ---- window and GL ------------------------------------------------------------ */
 static int open_window(zs_app *a)
 {
+    /* Mesa's software renderer (llvmpipe, when there is no GPU) would start a
+     * render thread per core and compete with the trainer: keep it on the
+     * UI's core unless the user chose (the frame time hardly changes at
+     * 1280 x 800; --bench shows both). A GPU driver ignores it. */
+    setenv("LP_NUM_THREADS", "1", 0);
     if (SDL_Init(SDL_INIT_VIDEO) != 0) {
         fprintf(stderr, "zspace: cannot open the explorer window: no display (%s).\n"
                         "Run it on a desktop, under xvfb-run, or with SDL_VIDEODRIVER=offscreen; the command line\n"
@@ -96,7 +119,7 @@ static int open_window(zs_app *a)
     SDL_SetWindowMinimumSize(a->win, 960, 600);
     SDL_GL_MakeCurrent(a->win, a->gl);
     /* test mode renders as fast as it can; otherwise follow the display */
-    SDL_GL_SetSwapInterval(a->desc.script || a->desc.frames ? 0 : 1);
+    SDL_GL_SetSwapInterval(a->desc.script || a->desc.frames || a->desc.bench ? 0 : 1);
     a->wake_event = SDL_RegisterEvents(1);
     return 1;
 }
@@ -144,6 +167,7 @@ static int init_gl(zs_app *a)
 }
 
 /* ---- data: model, gallery, attribute vectors -------------------------------------- */
+static void setup_training(zs_app *a);
 static void wake_ui(void *user)
 {
     zs_app *a = user;
@@ -273,11 +297,204 @@ static void load_data(zs_app *a)
     a->sample_radius = 1.0f;
     a->sample_seed = 1;
     a->batch_dirty[ZS_CH_SAMPLES] = 1;   /* decoded when the tab is first shown */
+    setup_training(a);
     a->current = -1;
     if (a->nthumbs > 0) zs_app_select(a, 0);
     if (d->photo) {
         snprintf(a->photo_box, sizeof a->photo_box, "%s", d->photo);
         zs_app_load_photo(a, d->photo);
+    }
+}
+
+/* ---- the Train tab ------------------------------------------------------------------------ */
+static void setup_training(zs_app *a)
+{
+    int S = a->S ? a->S : 64;
+    uint8_t *black = zs_xcalloc((size_t)ZS_TV_FACES * S * S * 2, 3);
+    a->tex_train = zs_tex_create(ZS_TV_FACES * S, 2 * S, black, a->nearest);
+    free(black);
+    a->train_beta = 1.0f;
+    a->train_lr_log = log10f(5e-4f);
+    a->weights_step = -1;
+    /* the cores: one for the UI thread and the decoder, the rest train */
+    a->train_threads = zs_cpu_count() - 1 > 1 ? zs_cpu_count() - 1 : 1;
+    if (a->desc.train_data) {
+        if (zs_cache_open(&a->train_cache, a->desc.train_data) != ZS_OK) {
+            zs_app_error(a, "--data: %s (training on the gallery instead)", zs_last_error());
+            a->train_cache = NULL;
+        } else if (a->model && zs_cache_size(a->train_cache) != a->model->cfg.image) {
+            zs_app_error(a, "--data: %s has %dx%d faces but the model takes %dx%d (training on the gallery instead)",
+                         a->desc.train_data, zs_cache_size(a->train_cache), zs_cache_size(a->train_cache),
+                         a->model->cfg.image, a->model->cfg.image);
+            zs_cache_close(a->train_cache);
+            a->train_cache = NULL;
+        }
+    }
+    a->tcache = a->train_cache ? a->train_cache : a->gallery;
+    a->tsplit = a->train_cache ? ZS_SPLIT_TRAIN : ZS_SPLIT_ALL;   /* a gallery has no train split: all its faces */
+    const char *base = a->model_path[0] ? strrchr(a->model_path, '/') : NULL;
+    zs_strf(a->ckpt_box, sizeof a->ckpt_box, "%s_trained.safetensors",
+            base ? base + 1 : "zspace");
+    char *dot = strstr(a->ckpt_box, ".safetensors_trained");
+    if (dot) memmove(dot, dot + strlen(".safetensors"), strlen(dot + strlen(".safetensors")) + 1);
+    if (!a->model || !a->tcache) return;
+    a->tv = zs_tv_create(&(zs_tv_desc){.model = a->model, .cache = a->tcache, .split = a->tsplit,
+                                       .threads = a->train_threads, .batch = a->desc.train_batch,
+                                       .wake = wake_ui, .user = a});
+}
+
+const char *zs_app_train_state_name(int state)
+{
+    switch (state) {
+    case ZS_TRAINER_RUNNING: return "running";
+    case ZS_TRAINER_PAUSED: return "paused";
+    case ZS_TRAINER_DONE: return "done";
+    case ZS_TRAINER_FAILED: return "failed";
+    default: return "idle";
+    }
+}
+
+void zs_app_train_start(zs_app *a)
+{
+    char err[600];
+    if (!a->tv) {
+        zs_app_message(a, 1, "Train: %s", !a->model ? "no model is loaded" : "no faces to train on");
+        return;
+    }
+    if (zs_tv_start(a->tv, err, sizeof err) != 0) {
+        zs_app_message(a, 1, "Train: %s", err);
+        return;
+    }
+    zs_tv_set_beta(a->tv, a->train_beta);
+    zs_tv_set_lr(a->tv, powf(10.0f, a->train_lr_log));
+    zs_app_message(a, 0, "Training on %d faces with %d thread%s (beta %.2f, lr %.2g)", a->tview.nfaces,
+                   a->train_threads, a->train_threads == 1 ? "" : "s", (double)a->train_beta,
+                   (double)powf(10.0f, a->train_lr_log));
+}
+
+void zs_app_save_ckpt(zs_app *a)
+{
+    if (!a->tv || !a->tview.have_trainer) {
+        zs_app_message(a, 1, "Save checkpoint: nothing trained yet (press Start first)");
+        return;
+    }
+    const char *p = a->ckpt_box;
+    while (*p == ' ') p++;
+    if (!*p) {
+        zs_app_message(a, 1, "Save checkpoint: type where to write it in the box");
+        return;
+    }
+    zs_tv_save(a->tv, p);
+    a->tview.saving = 1;
+    zs_app_message(a, 0, "Saving checkpoint %s (pausing training for it) ...", p);
+}
+
+/* A new decoder for the model's (new) weights or attribute vectors: the old
+ * one is joined (at most the job in flight), everything shown is asked for
+ * again. */
+static void restart_decoder(zs_app *a)
+{
+    zs_decoder_destroy(a->dec);
+    a->dec = zs_decoder_create(a->model, a->have_attrs ? &a->attrs : NULL, wake_ui, a);
+    zs_decoder_set_delay(a->dec, a->desc.decode_delay_ms);
+    a->dirty = 1;
+    for (int c = 0; c < ZS_DEC_CHANNELS; c++) {
+        a->batch_dirty[c] = 1;
+        a->batch_shown[c] = a->batch_posted[c];
+    }
+    if (a->have_gauss) zs_gauss_free(&a->gauss);
+    a->have_gauss = a->fitting = 0;
+    a->cur_z_key = ZS_NO_FACE_KEY;
+    a->saving = a->photo_loading = 0;
+    if (a->have_photo) {   /* the new worker has not read the photo yet */
+        a->photo_reload = 1;
+        a->photo_loading = 1;
+        zs_decoder_load_photo(a->dec, a->photo_path, ++a->photo_gen_req, a->max_tex);
+    }
+}
+
+void zs_app_use_weights(zs_app *a)
+{
+    if (!a->tv || !a->tview.have_trainer) {
+        zs_app_message(a, 1, "Use these weights: nothing trained yet (press Start first)");
+        return;
+    }
+    zs_decoder_destroy(a->dec);   /* nobody reads the model while it changes */
+    a->dec = NULL;
+    long step = zs_tv_copy_weights(a->tv, a->model->params);
+    a->weights_step = step;
+    a->weights_gen++;
+    if (a->have_attrs) a->attrs_stale = 1;
+    restart_decoder(a);
+    zs_app_message(a, 0, "The explorer now uses the training weights of step %ld%s", step,
+                   a->have_attrs ? "; the attribute vectors are still the old weights' (Recompute them)" : "");
+}
+
+void zs_app_recompute_attrs(zs_app *a)
+{
+    if (!a->tv || !a->model) {
+        zs_app_message(a, 1, "Recompute: no model or no faces");
+        return;
+    }
+    const zs_cache *c = a->train_cache ? a->train_cache : a->gallery;
+    a->recompute_gen = a->weights_gen;
+    zs_tv_recompute(a->tv, a->model->params, c);
+    a->tview.recomputing = 1;
+    zs_app_message(a, 0, "Recomputing the attribute vectors: encoding the %d faces of %s with the %s ...",
+                   zs_cache_count(c), zs_cache_path(c), a->weights_step >= 0 ? "training weights" : "model's weights");
+}
+
+static void take_train(zs_app *a)
+{
+    if (!a->tv) return;
+    zs_tv_view v;
+    zs_tv_poll(a->tv, &v);
+    a->tview = v;
+    if (v.recon_version != a->train_recon_shown) {
+        int S = a->S, W = ZS_TV_FACES * S;
+        uint8_t *atlas = zs_xcalloc((size_t)W * 2 * S, 3);
+        for (int row = 0; row < 2; row++)
+            for (int i = 0; i < ZS_TV_FACES; i++)
+                for (int y = 0; y < S; y++)
+                    memcpy(atlas + ((size_t)(row * S + y) * W + (size_t)i * S) * 3,
+                           (row ? v.recon : v.orig) + ((size_t)i * S * S + (size_t)y * S) * 3, (size_t)S * 3);
+        zs_tex_update(a->tex_train, 0, 0, W, 2 * S, atlas);
+        free(atlas);
+        a->train_recon_shown = v.recon_version;
+    }
+    if (v.have_msg) zs_app_message(a, v.msg_err, "%s", v.msg);
+    int ok;
+    zs_attr_vectors A;
+    char msg[600];
+    double ms;
+    if (zs_tv_poll_attrs(a->tv, &ok, &A, msg, sizeof msg, &ms)) {
+        a->tview.recomputing = 0;
+        if (!ok) {
+            zs_app_message(a, 1, "Recompute failed (the vectors stay as they were): %s", msg);
+            return;
+        }
+        if (a->have_attrs) {
+            for (int k = 0; k < ZS_NATTR; k++) {
+                const float *u = a->attrs.vec + (size_t)k * A.z, *w = A.vec + (size_t)k * A.z;
+                double uu = 0, ww = 0, uw = 0;
+                for (int j = 0; j < A.z; j++) uu += (double)u[j] * u[j], ww += (double)w[j] * w[j], uw += (double)u[j] * w[j];
+                a->attr_cos[k] = uu > 0 && ww > 0 ? (float)(uw / sqrt(uu * ww)) : NAN;
+            }
+            a->have_cos = 1;
+            zs_attr_vectors_free(&a->attrs);
+        } else a->have_cos = 0;
+        a->attrs = A;
+        a->have_attrs = 1;
+        a->attrs_stale = a->recompute_gen != a->weights_gen;
+        a->attrs_problem[0] = 0;
+        restart_decoder(a);
+        double mean = 0;
+        int n = 0;
+        for (int k = 0; k < ZS_NATTR && a->have_cos; k++)
+            if (isfinite(a->attr_cos[k])) mean += a->attr_cos[k], n++;
+        if (n) zs_app_message(a, 0, "Attribute vectors recomputed in %.1f s: mean cosine to the old ones %.3f (listed in the Train tab)",
+                              ms / 1e3, mean / n);
+        else zs_app_message(a, 0, "Attribute vectors recomputed in %.1f s", ms / 1e3);
     }
 }
 
@@ -309,6 +526,7 @@ void zs_app_set_nearest(zs_app *a, int nearest)
     zs_tex_set_filter(a->tex_strip, nearest);
     zs_tex_set_filter(a->tex_t, nearest);
     zs_tex_set_filter(a->tex_samples, nearest);
+    zs_tex_set_filter(a->tex_train, nearest);
     for (int i = 0; i < 2; i++) zs_tex_set_filter(a->slot[i].tex, nearest);
 }
 
@@ -424,9 +642,25 @@ static void post_samples(zs_app *a)
     a->batch_dirty[ZS_CH_SAMPLES] = 0;
 }
 
+/* The A/B slots' pictures: decoded when they come from a latent alone (a
+ * restored session) or the weights changed. */
+static void post_slots(zs_app *a)
+{
+    if (!a->batch_dirty[ZS_CH_SLOTS]) return;
+    a->batch_dirty[ZS_CH_SLOTS] = 0;
+    if (!a->dec || (!a->slot[0].set && !a->slot[1].set)) return;
+    int Z = a->model->cfg.z;
+    float *z = zs_xcalloc((size_t)2 * Z, sizeof(float));
+    for (int i = 0; i < 2; i++)
+        if (a->slot[i].set) memcpy(z + (size_t)i * Z, a->slot[i].z, sizeof(float) * Z);
+    zs_decoder_post_batch(a->dec, ZS_CH_SLOTS, ++a->batch_posted[ZS_CH_SLOTS], 2, z);
+    free(z);
+}
+
 static void post_batches(zs_app *a)
 {
     post_samples(a);
+    post_slots(a);
     if (!a->dec || !a->slot[0].set || !a->slot[1].set) {   /* nothing to decode yet */
         a->batch_dirty[ZS_CH_STRIP] = a->batch_dirty[ZS_CH_T] = 0;
         return;
@@ -466,6 +700,11 @@ static void take_batches(zs_app *a)
         a->t_ms = b.ms;
         a->batch_shown[ZS_CH_T] = b.stamp;
         a->decode_ms = b.ms;
+    }
+    if (zs_decoder_poll_batch(a->dec, ZS_CH_SLOTS, &b)) {
+        for (int i = 0; i < 2 && i < b.n; i++)
+            if (a->slot[i].set) zs_tex_update(a->slot[i].tex, 0, 0, a->S, a->S, b.rgb + (size_t)i * a->S * a->S * 3);
+        a->batch_shown[ZS_CH_SLOTS] = b.stamp;
     }
     if (zs_decoder_poll_batch(a->dec, ZS_CH_SAMPLES, &b)) {
         int S = a->S, W = 4 * S;
@@ -617,8 +856,11 @@ static void take_photo(zs_app *a)
                 snprintf(a->save_box, sizeof a->save_box, "%s", a->save_derived);
             }
             a->have_detail = 0;
-            a->tab = ZS_TAB_PHOTO;
-            a->src = ZS_SRC_PHOTO;
+            if (!a->photo_reload) {
+                a->tab = ZS_TAB_PHOTO;
+                a->src = ZS_SRC_PHOTO;
+            }
+            a->photo_reload = 0;
             a->dirty = 1;
             zs_app_message(a, 0, "Photo: %s, %dx%d (read, cropped and encoded in %.0f ms)", r.path, r.photo.w,
                            r.photo.h, r.ms);
@@ -650,6 +892,7 @@ static void post_request(zs_app *a)
         req.face = zs_cache_pixels(a->gallery, a->current);
     }
     req.stamp = ++a->stamp_posted;
+    a->post_time[req.stamp % 256] = zs_now();
     memcpy(req.strength, a->strength, sizeof req.strength);
     zs_decoder_post(a->dec, &req);
 }
@@ -658,6 +901,7 @@ static void take_result(zs_app *a)
 {
     take_photo(a);
     take_batches(a);
+    take_train(a);
     zs_decode_result res;
     if (!a->dec || !zs_decoder_poll(a->dec, &res)) return;
     a->stamp_shown = res.stamp;
@@ -769,12 +1013,104 @@ static double recent_median(const zs_app *a)
     return n ? v[n / 2] : 0;
 }
 
+/* ---- --bench ---------------------------------------------------------------------------------- */
+static int cmp_f(const void *x, const void *y)
+{
+    float p = *(const float *)x, q = *(const float *)y;
+    return (p > q) - (p < q);
+}
+
+static double pct(float *v, int n, double p)
+{
+    if (n <= 0) return 0;
+    qsort(v, (size_t)n, sizeof *v, cmp_f);
+    int i = (int)(p * (n - 1) + 0.5);
+    return v[i];
+}
+
+/* Before a frame is built: move the Smiling slider (a triangle wave, -2..2 in 2 s). */
+static void bench_drive(zs_app *a)
+{
+    double now = zs_now();
+    if (a->bench_phase == 0) {
+        if (!a->tv || !a->dec || a->nthumbs == 0) {
+            fprintf(stderr, "zspace gui --bench: needs a model and a gallery (see the messages above)\n");
+            a->failed = a->quit = 1;
+            a->bench_phase = 2;
+            return;
+        }
+        if (a->bench_t0 == 0) a->bench_t0 = now;
+        if (a->stamp_shown == 0 && now - a->bench_t0 < 60) return;   /* the first face first */
+        zs_app_train_start(a);
+        a->bench_phase = 1;
+        a->bench_t0 = now;
+        a->bench_step0 = -1;
+        a->bench_cap = 1 << 16;
+        a->bench_frame = zs_xmalloc(sizeof(float) * (size_t)a->bench_cap);
+        a->bench_decode = zs_xmalloc(sizeof(float) * (size_t)a->bench_cap);
+        a->bench_compute = zs_xmalloc(sizeof(float) * (size_t)a->bench_cap);
+    }
+    if (a->bench_phase != 1) return;
+    double secs = a->desc.bench_seconds > 0 ? a->desc.bench_seconds : 10;
+    if (a->bench_step0 < 0 && a->tview.have_trainer && a->tview.metrics.step > 0 && now - a->bench_t0 > 1.0) {
+        a->bench_step0 = a->tview.metrics.step;   /* throughput from the first second on: the trainer is warm */
+        a->bench_next = now;
+    }
+    if (now - a->bench_t0 >= secs + 1.0) {
+        a->bench_phase = 2;
+        a->quit = 1;
+        return;
+    }
+    int k = zs_attr_find("Smiling");
+    double ph = fmod(now - a->bench_t0, 2.0) / 2.0;   /* 0..1 */
+    float s = (float)(ph < 0.5 ? -2 + 8 * ph : 6 - 8 * ph);
+    if (k >= 0 && s != a->strength[k]) {
+        a->strength[k] = s;
+        a->dirty = 1;
+    }
+}
+
+/* After a frame was swapped: its work time, and the latency of a picture new on screen. */
+static void bench_record(zs_app *a, double frame_ms)
+{
+    if (a->bench_phase != 1 || a->bench_step0 < 0) return;
+    if (a->nbench_frame < a->bench_cap) a->bench_frame[a->nbench_frame++] = (float)frame_ms;
+    if (a->stamp_shown > a->bench_seen && a->stamp_shown + 255 > a->stamp_posted) {
+        if (a->nbench_decode < a->bench_cap) {
+            a->bench_decode[a->nbench_decode] = (float)((zs_now() - a->post_time[a->stamp_shown % 256]) * 1e3);
+            a->bench_compute[a->nbench_decode++] = (float)a->decode_ms;
+        }
+    }
+    a->bench_seen = a->stamp_shown;
+}
+
+static void bench_report(zs_app *a)
+{
+    if (!a->desc.bench || !a->bench_frame) return;
+    zs_tv_view v = a->tview;
+    double el = zs_now() - a->bench_next;
+    long steps = a->bench_step0 >= 0 ? v.metrics.step - a->bench_step0 : 0;
+    printf("bench_seconds %.1f\n", a->desc.bench_seconds > 0 ? a->desc.bench_seconds : 10);
+    printf("frames %d\n", a->nbench_frame);
+    printf("frame_ms_p50 %.2f\nframe_ms_p95 %.2f\nframe_ms_p99 %.2f\n", pct(a->bench_frame, a->nbench_frame, 0.5),
+           pct(a->bench_frame, a->nbench_frame, 0.95), pct(a->bench_frame, a->nbench_frame, 0.99));
+    printf("decodes %d\n", a->nbench_decode);
+    printf("decode_ms_p50 %.2f\ndecode_ms_p95 %.2f\n", pct(a->bench_decode, a->nbench_decode, 0.5),
+           pct(a->bench_decode, a->nbench_decode, 0.95));
+    printf("decode_compute_ms_p50 %.2f\n", pct(a->bench_compute, a->nbench_decode, 0.5));
+    printf("train_threads %d\ntrain_batch %d\ntrain_steps %ld\n", a->train_threads, v.batch, steps);
+    printf("train_img_per_s %.1f\n", el > 0 && steps > 0 ? (double)steps * v.batch / el : 0.0);
+    fflush(stdout);
+    free(a->bench_frame), free(a->bench_decode), free(a->bench_compute);
+}
+
 static void frame(zs_app *a, double t0)
 {
     int busy = a->dec && zs_decoder_get_stats(a->dec).busy;
     take_result(a);
     update_sizes(a);
     animate(a);
+    if (a->desc.bench) bench_drive(a);
     zs_view_build(a);   /* widgets may change the sliders or the face ... */
     post_request(a);    /* ... and the newest state goes to the worker at once */
     post_batches(a);
@@ -792,6 +1128,7 @@ static void frame(zs_app *a, double t0)
     int last = a->quit || (a->desc.frames > 0 && a->frame + 1 >= a->desc.frames);
     if (last && a->desc.screenshot) write_screenshot(a, a->desc.screenshot);
     SDL_GL_SwapWindow(a->win);
+    if (a->desc.bench) bench_record(a, ms);
     a->frame_ms = recent_median(a);
     a->frame++;
     if (last) a->quit = 1;
@@ -802,11 +1139,15 @@ static void run_loop(zs_app *a)
     while (!a->quit) {
         SDL_Event e;
         if (a->script) zs_script_tick(a->script, a);
-        if (!a->dirty && !a->playing && !a->script && !a->desc.frames) {
+        if (a->desc.bench) {   /* a 60 Hz display: one frame every 16.7 ms, the rest of the time free */
+            double next = a->bench_frame_due, now = zs_now();
+            if (next > now) SDL_Delay((Uint32)((next - now) * 1e3));
+            a->bench_frame_due = (next > now ? next : now) + 1.0 / 60;
+        } else if (!a->dirty && !a->playing && !a->script && !a->desc.frames) {
             /* nothing pending: sleep until an event (the worker's wake-up is one) */
             if (!SDL_WaitEventTimeout(&e, 1000)) continue;
             on_event(a, &e);
-        } else if (!a->dirty && a->dec && zs_decoder_get_stats(a->dec).busy) {
+        } else if (!a->dirty && ((a->dec && zs_decoder_get_stats(a->dec).busy) || a->script_waiting)) {
             if (SDL_WaitEventTimeout(&e, 20)) on_event(a, &e);   /* test mode: not a busy loop */
         }
         double t0 = zs_now();
@@ -817,6 +1158,9 @@ static void run_loop(zs_app *a)
 
 static void shutdown_app(zs_app *a)
 {
+    zs_tv_destroy(a->tv);         /* stops training (at most one step), joins its watcher */
+    if (a->train_cache) zs_cache_close(a->train_cache);
+    zs_tex_free(a->tex_train);
     zs_decoder_destroy(a->dec);   /* joins the worker */
     if (a->script) zs_script_free(a->script);
     zs_tex_free(a->tex_thumbs);
@@ -852,6 +1196,9 @@ int zs_app_run(const zs_app_desc *d)
 {
     zs_app *a = zs_xcalloc(1, sizeof *a);
     a->desc = *d;
+    zs_session_path(a);
+    zs_session_load(a);   /* the window size and the files, unless given */
+    if (a->desc.width <= 0 || a->desc.height <= 0) a->desc.width = 0;
     if (a->desc.width <= 0) a->desc.width = 1280;
     if (a->desc.height <= 0) a->desc.height = 800;
     zs_app_find_paths(&a->paths, d->data_dir);
@@ -865,6 +1212,8 @@ int zs_app_run(const zs_app_desc *d)
         goto done;
     }
     load_data(a);
+    zs_session_apply(a);
+    if (a->session_problem[0]) zs_app_message(a, 1, "%s", a->session_problem);
     if (d->script) {
         char err[512];
         if (zs_script_load(&a->script, d->script, err, sizeof err) != 0) {
@@ -874,6 +1223,8 @@ int zs_app_run(const zs_app_desc *d)
         }
     }
     run_loop(a);
+    zs_session_save(a);
+    bench_report(a);
     if (a->failed) rc = 1;
 done:
     shutdown_app(a);
@@ -886,12 +1237,13 @@ int zs_cmd_gui(int argc, char **argv)
 {
     zs_app_desc d = {0};
     const char *size = NULL;
-    long frames = 0, delay = 0;
+    long frames = 0, delay = 0, train_batch = 0;
+    double seconds = 10;
     int bad = 0;
     for (int i = 1; i < argc && !bad; i++) {
         if (zs_arg_flag(argv, i, "--help") || zs_arg_flag(argv, i, "-h")) {
             printf("usage: zspace [gui] [--model M] [--gallery G.zsf] [--attrs A] [--data-dir D] [--size WxH]\n"
-                   "                  [--photo IMAGE]\n\n"
+                   "                  [--photo IMAGE] [--data FACES.zsf] [--session FILE]\n\n"
                    "Opens the explorer: a gallery of faces (click one, or Left/Right), the face beside\n"
                    "its reconstruction, and 40 attribute sliders that edit it live; tabs for your own\n"
                    "photo, interpolation between two faces (A, B, t, lerp/slerp, play, export) and\n"
@@ -903,10 +1255,19 @@ int zs_cmd_gui(int argc, char **argv)
                    "Ctrl-S saves the edit as a PNG; in a text box Ctrl-U (or Ctrl-Backspace) empties it.\n"
                    "Photo tab: drop a JPEG or PNG on the window, type its path, or start with --photo IMAGE;\n"
                    "it is cropped and encoded as `zspace edit` does, edited with the same sliders, and\n"
-                   "\"Keep detail\" shows the edit at the photo's own resolution (zspace edit --detail).\n\n"
+                   "\"Keep detail\" shows the edit at the photo's own resolution (zspace edit --detail).\n"
+                   "The session (model, face, sliders, A/B slots, window size) is saved on quit and restored\n"
+                   "on start: --session FILE, default $XDG_CONFIG_HOME/zspace/session (~/.config/zspace/session).\n"
+                   "Train tab: trains a copy of the model in the background on --data FACES.zsf (its train\n"
+                   "split) or, without it, on the gallery's faces; Save checkpoint, Use these weights (the\n"
+                   "explorer then edits with them) and Recompute attribute vectors.\n\n"
                    "Test mode: --script FILE replays synthetic events (see src/app/script.c),\n"
                    "--screenshot OUT.png writes the last frame, --frames N quits after N frames,\n"
-                   "--decode-delay MS slows the decoder down (to show the UI does not wait for it).\n");
+                   "--decode-delay MS slows the decoder down (to show the UI does not wait for it),\n"
+                   "--train-batch N trains with batches of N (default 64).\n"
+                   "--bench [--seconds 10]: trains in the background and moves the Smiling slider back and forth\n"
+                   "for that long, then prints frame_ms_p50/p95/p99 (work per frame at 60 Hz), decode_ms_p50/p95\n"
+                   "(slider move to picture on screen) and train_img_per_s, and quits.\n");
             return 0;
         }
         if (zs_arg_str(argc, argv, &i, "--model", &d.model, &bad)) continue;
@@ -914,6 +1275,14 @@ int zs_cmd_gui(int argc, char **argv)
         if (zs_arg_str(argc, argv, &i, "--attrs", &d.attrs, &bad)) continue;
         if (zs_arg_str(argc, argv, &i, "--data-dir", &d.data_dir, &bad)) continue;
         if (zs_arg_str(argc, argv, &i, "--photo", &d.photo, &bad)) continue;
+        if (zs_arg_str(argc, argv, &i, "--data", &d.train_data, &bad)) continue;
+        if (zs_arg_str(argc, argv, &i, "--session", &d.session, &bad)) continue;
+        if (zs_arg_int(argc, argv, &i, "--train-batch", &train_batch, &bad)) continue;
+        if (zs_arg_flag(argv, i, "--bench")) {
+            d.bench = 1;
+            continue;
+        }
+        if (zs_arg_float(argc, argv, &i, "--seconds", &seconds, &bad)) continue;
         if (zs_arg_str(argc, argv, &i, "--size", &size, &bad)) continue;
         if (zs_arg_str(argc, argv, &i, "--script", &d.script, &bad)) continue;
         if (zs_arg_str(argc, argv, &i, "--screenshot", &d.screenshot, &bad)) continue;
@@ -927,12 +1296,18 @@ int zs_cmd_gui(int argc, char **argv)
         fprintf(stderr, "zspace gui: --size wants WIDTHxHEIGHT, e.g. 1280x800, not '%s'\n", size);
         bad = 1;
     }
-    if (!bad && (frames < 0 || delay < 0 || delay > 10000)) {
-        fprintf(stderr, "zspace gui: --frames must be >= 0 and --decode-delay 0..10000\n");
+    if (!bad && (frames < 0 || delay < 0 || delay > 10000 || train_batch < 0 || train_batch > 1024)) {
+        fprintf(stderr, "zspace gui: --frames must be >= 0, --decode-delay 0..10000 and --train-batch 0..1024\n");
         bad = 1;
     }
     if (bad) return 2;
     d.frames = (int)frames;
     d.decode_delay_ms = (int)delay;
+    d.train_batch = (int)train_batch;
+    if (!(seconds > 0 && seconds <= 3600)) {
+        fprintf(stderr, "zspace gui: --seconds must be in (0, 3600]\n");
+        return 2;
+    }
+    d.bench_seconds = seconds;
     return zs_app_run(&d);
 }

@@ -9,6 +9,7 @@
 #include "app.h"
 #include "decoder.h"
 #include "render.h"
+#include "trainview.h"
 #include "ui.h"
 #include "zspace/latent.h"
 #include "zspace/trainer.h"
@@ -24,6 +25,16 @@ typedef struct zs_app_paths { char shaders[PATH_MAX], assets[PATH_MAX], data[PAT
 void zs_app_find_paths(zs_app_paths *p, const char *data_dir);
 
 typedef struct zs_script zs_script;
+
+/* A session file's contents (session.c). */
+typedef struct zs_session {
+    int w, h, tab, face;
+    char model[PATH_MAX], gallery[PATH_MAX], attrs[PATH_MAX], photo[PATH_MAX];
+    float strength[ZS_NATTR];
+    float *slot_z[2];
+    int slot_n[2];
+    char slot_label[2][160], slot_name[2][64];
+} zs_session;
 
 typedef struct zs_app {
     zs_app_desc desc;
@@ -113,6 +124,24 @@ typedef struct zs_app {
     int sample_pick;                     /* its index in the grid then */
     uint64_t sample_pick_seed, sample_key;
 
+    /* the Train tab (trainview.h) */
+    zs_cache *train_cache;               /* --data FACES.zsf (else the gallery is trained on) */
+    const zs_cache *tcache;              /* what is trained on */
+    zs_data_split tsplit;
+    int train_threads;
+    zs_tv *tv;
+    zs_tv_view tview;                    /* the newest poll */
+    unsigned tex_train;                  /* 8 S x 2 S: the fixed faces above their reconstructions */
+    uint64_t train_recon_shown;
+    float train_beta, train_lr_log;      /* sliders (lr as log10) */
+    char ckpt_box[PATH_MAX];
+    float attr_cos[ZS_NATTR];            /* cosine of each recomputed vector to the one it replaced */
+    int have_cos, attrs_stale;           /* attrs_stale: the vectors are of other weights than the decoder's */
+    uint64_t weights_gen, recompute_gen; /* bumped by "Use these weights"; the one a recompute started from */
+    long weights_step;                   /* -1: the model file's weights; else the training step in use */
+    ui_scroll cos_scroll;
+    int photo_reload;                    /* the photo is read again for a new decoder: stay on this tab */
+
     /* the status line's message: what the last action did */
     char message[700];
     int message_err;
@@ -143,7 +172,23 @@ typedef struct zs_app {
     double decode_sum, decode_max;
     long ntiming, ndecode;
     zs_script *script;
+    int script_waiting;                  /* the script waits for time to pass: the loop need not spin */
     char shot_path[PATH_MAX];            /* a screenshot to take after this frame */
+
+    /* the session (session.c) */
+    char session_path[PATH_MAX];
+    zs_session session;
+    int have_session;
+    char session_problem[PATH_MAX + 200];
+
+    /* --bench */
+    int bench_phase;                     /* 0 waiting for the first face, 1 measuring, 2 done */
+    double bench_t0, bench_next, bench_frame_due;
+    long bench_step0;
+    double post_time[256];               /* when stamp s was posted: post_time[s % 256] */
+    uint64_t bench_seen;                 /* newest stamp whose picture was on screen */
+    float *bench_frame, *bench_decode, *bench_compute;   /* samples */
+    int nbench_frame, nbench_decode, bench_cap;
 } zs_app;
 
 /* app.c */
@@ -161,13 +206,13 @@ void zs_app_save(zs_app *a);
 /* The Photo tab's picture is shown (else the gallery face's). */
 int zs_app_photo_mode(const zs_app *a);
 uint64_t zs_app_face_key(const zs_app *a);   /* decoder key of what the centre should show */
-enum { ZS_TAB_ATTRS, ZS_TAB_PHOTO, ZS_TAB_INTERP, ZS_TAB_SAMPLE, ZS_NTABS };
+enum { ZS_TAB_ATTRS, ZS_TAB_PHOTO, ZS_TAB_INTERP, ZS_TAB_SAMPLE, ZS_TAB_TRAIN, ZS_NTABS };
 #define ZS_NSAMPLES 16
 #define ZS_SAMPLE_KEY(n) ((1ull << 62) | (uint64_t)(n))
 /* Sample: make grid cell i the current face. */
 void zs_app_pick_sample(zs_app *a, int i);
 enum { ZS_SRC_GALLERY, ZS_SRC_PHOTO, ZS_SRC_SAMPLE };
-enum { ZS_CH_STRIP, ZS_CH_T, ZS_CH_SAMPLES };   /* decoder batch channels */
+enum { ZS_CH_STRIP, ZS_CH_T, ZS_CH_SAMPLES, ZS_CH_SLOTS };   /* decoder batch channels */
 #define ZS_STRIP_N 8
 /* Interpolate: fill slot 0 (A) or 1 (B) from the current face's edited latent. */
 void zs_app_set_slot(zs_app *a, int which);
@@ -175,9 +220,20 @@ void zs_app_export_strip(zs_app *a);
 /* A short name of the current face, e.g. "face 3 (000004.jpg)", "photo me.jpg". */
 void zs_app_current_label(const zs_app *a, char *buf, size_t n);
 void zs_app_current_name(const zs_app *a, char *buf, size_t n);   /* shorter: "162792.jpg", "me.jpg" */
+/* The Train tab's actions. */
+void zs_app_train_start(zs_app *a);
+void zs_app_use_weights(zs_app *a);
+void zs_app_recompute_attrs(zs_app *a);
+void zs_app_save_ckpt(zs_app *a);
+const char *zs_app_train_state_name(int state);
 /* view.c: build this frame's widgets into a->ui. */
 void zs_view_build(zs_app *a);
 int zs_view_attr_matches(const char *filter, int attr);
+/* session.c */
+void zs_session_path(zs_app *a);
+void zs_session_load(zs_app *a);    /* before the window opens: size and files */
+void zs_session_apply(zs_app *a);   /* after the data is loaded: face, sliders, slots, tab */
+void zs_session_save(zs_app *a);
 /* script.c */
 int zs_script_load(zs_script **out, const char *path, char *err, size_t nerr);
 void zs_script_free(zs_script *s);

@@ -101,7 +101,7 @@ int zs_decoder_poll_photo(zs_decoder *d, zs_photo_result *out);
 void zs_decoder_save(zs_decoder *d, const char *path, const zs_image *im);
 int zs_decoder_poll_save(zs_decoder *d, zs_save_result *out);
 /* Batches: n latents (n <= ZS_DEC_BATCH_MAX) decoded one by one. */
-#define ZS_DEC_CHANNELS 3
+#define ZS_DEC_CHANNELS 4
 #define ZS_DEC_BATCH_MAX 16
 typedef struct zs_batch_result {
     uint64_t stamp;

@@ -18,7 +18,10 @@
  *   wait N               let N frames pass
  *   sync                 wait until the newest request's picture is on screen
  *   screenshot PATH      PNG of the next frame (drawable pixels)
- *   print sliders|state|photo|interp|sample|timing|rect NAME    to stdout (rect in drawable pixels)
+ *   print sliders|state|photo|interp|sample|train|timing|rect NAME    to stdout (rect in drawable pixels)
+ *   wait_train N         wait until training reached step N and the grid shows that step's weights
+ *   wait_state NAME      wait until the trainer is idle|running|paused|done|failed (and no stop/save is on)
+ *   sleep MS             let MS milliseconds pass (frames go on)
  *   timing_reset         start the frame/decode statistics afresh
  *   echo TEXT            print "echo TEXT" (marks sections of the output)
  *   quit
@@ -37,11 +40,11 @@
 
 typedef enum op {
     OP_CLICK, OP_DRAG, OP_MOVE, OP_WHEEL, OP_KEY, OP_TYPE, OP_TEXT, OP_WAIT, OP_SYNC, OP_SHOT, OP_PRINT,
-    OP_TIMING_RESET, OP_ECHO, OP_QUIT, OP_DROP
+    OP_TIMING_RESET, OP_ECHO, OP_QUIT, OP_DROP, OP_WAIT_TRAIN, OP_WAIT_STATE, OP_SLEEP
 } op;
 static const char *const op_names[] = {"click", "drag", "move", "wheel", "key", "type", "text",
                                        "wait", "sync", "screenshot", "print", "timing_reset", "echo", "quit",
-                                       "drop"};
+                                       "drop", "wait_train", "wait_state", "sleep"};
 
 typedef struct cmd {
     op op;
@@ -97,7 +100,8 @@ int zs_script_load(zs_script **out, const char *path, char *err, size_t nerr)
         if (c->op == OP_TYPE || c->op == OP_TEXT || c->op == OP_SHOT || c->op == OP_KEY || c->op == OP_ECHO ||
             c->op == OP_DROP)
             snprintf(c->a, sizeof c->a, "%s", rest);
-        else if (c->op == OP_WAIT) c->n = atoi(rest);
+        else if (c->op == OP_WAIT || c->op == OP_WAIT_TRAIN || c->op == OP_SLEEP) c->n = atoi(rest);
+        else if (c->op == OP_WAIT_STATE) snprintf(c->a, sizeof c->a, "%s", rest);
         else sscanf(rest, "%199s %199s %d", c->a, c->b, &c->n);
     }
     fclose(f);
@@ -232,8 +236,9 @@ static void print(zs_script *s, zs_app *a, const cmd *c)
         for (int i = 0; i < a->nvisible; i++)
             printf("slider %s %.6f\n", zs_attr_names[a->visible[i]], (double)a->strength[a->visible[i]]);
     } else if (strcmp(c->a, "state") == 0) {
-        printf("state face=%d nearest=%d attrs=%d posted=%llu shown=%llu filter=%s\n", a->current, a->nearest,
-               a->have_attrs, (unsigned long long)a->stamp_posted, (unsigned long long)a->stamp_shown, a->filter);
+        printf("state face=%d nearest=%d attrs=%d posted=%llu shown=%llu filter=%s tab=%d win=%dx%d slots=%d%d\n",
+               a->current, a->nearest, a->have_attrs, (unsigned long long)a->stamp_posted,
+               (unsigned long long)a->stamp_shown, a->filter, a->tab, a->win_w, a->win_h, a->slot[0].set, a->slot[1].set);
         for (int k = 0; k < ZS_NATTR; k++)
             if (a->strength[k] != 0.0f) printf("strength %s %.6f\n", zs_attr_names[k], (double)a->strength[k]);
         for (int i = 0; i < a->nerrors; i++) printf("error %s\n", a->errors[i]);
@@ -255,6 +260,15 @@ static void print(zs_script *s, zs_app *a, const cmd *c)
                a->tab, zs_app_photo_mode(a), (unsigned long long)a->photo_gen, a->photo_w, a->photo_h,
                a->keep_detail, a->have_detail, a->detail.w, a->detail.h, a->have_photo ? a->photo_path : "-");
         printf("photo_save %s\n", a->save_box);
+        if (a->message[0]) printf("message %s %s\n", a->message_err ? "error" : "ok", a->message);
+    } else if (strcmp(c->a, "train") == 0) {
+        const zs_tv_view *v = &a->tview;
+        printf("train have=%d state=%s step=%ld epoch=%d recon_step=%ld recon_version=%llu saved_step=%ld hist=%d "
+               "stopping=%d saving=%d recomputing=%d weights_step=%ld attrs_stale=%d img_per_s=%.1f faces=%d\n",
+               v->have_trainer, zs_app_train_state_name(v->state), v->metrics.step, v->metrics.epoch, v->recon_step,
+               (unsigned long long)v->recon_version, v->saved_step, v->nhist, v->stopping, v->saving, v->recomputing,
+               a->weights_step, a->attrs_stale, v->metrics.img_per_s, v->nfaces);
+        for (int k = 0; k < ZS_NATTR && a->have_cos; k++) printf("cos %s %.6f\n", zs_attr_names[k], (double)a->attr_cos[k]);
         if (a->message[0]) printf("message %s %s\n", a->message_err ? "error" : "ok", a->message);
     } else if (strcmp(c->a, "rect") == 0) {
         const ui_named *n = find_named(a, c->b);
@@ -288,6 +302,7 @@ static int idle(const zs_app *a)
             a->batch_shown[c] != a->batch_posted[c])
             return 0;
     if (a->fitting) return 0;
+    if (a->tview.saving || a->tview.stopping || a->tview.recomputing) return 0;
     return !a->dirty && a->stamp_shown == a->stamp_posted && !a->photo_loading && !a->saving &&
            !(a->dec && zs_decoder_get_stats(a->dec).busy);
 }
@@ -386,6 +401,38 @@ void zs_script_tick(zs_script *s, zs_app *a)
                 continue;
             }
             if (zs_now() - s->t0 > 60) fail(s, a, "sync: no picture after 60 s", "");
+            return;
+        case OP_WAIT_TRAIN:
+            if (s->sub++ == 0) s->t0 = zs_now();
+            a->script_waiting = 1;
+            if (a->tview.metrics.step >= c->n && a->tview.recon_step >= c->n) {
+                a->script_waiting = 0;
+                next(s);
+                continue;
+            }
+            if (zs_now() - s->t0 > 150) fail(s, a, "wait_train: training did not get there in 150 s", "");
+            return;
+        case OP_WAIT_STATE:
+            if (s->sub++ == 0) s->t0 = zs_now();
+            a->script_waiting = 1;
+            /* the trainer's state and the metrics the watcher last published agree (the step is final) */
+            if (strcmp(zs_app_train_state_name(a->tview.state), c->a) == 0 &&
+                (!a->tview.have_trainer || a->tview.metrics.state == a->tview.state) && !a->tview.stopping &&
+                !a->tview.saving) {
+                a->script_waiting = 0;
+                next(s);
+                continue;
+            }
+            if (zs_now() - s->t0 > 150) fail(s, a, "wait_state: the trainer is not ", c->a);
+            return;
+        case OP_SLEEP:
+            if (s->sub++ == 0) s->t0 = zs_now();
+            a->script_waiting = 1;
+            if ((zs_now() - s->t0) * 1e3 >= c->n) {
+                a->script_waiting = 0;
+                next(s);
+                continue;
+            }
             return;
         case OP_SHOT:
             snprintf(a->shot_path, sizeof a->shot_path, "%s", c->a);

@@ -505,3 +505,59 @@ int ui_image_grid(ui_ctx *ui, const char *name, const ui_image *images, int n, i
     }
     return hit;
 }
+
+/* ---- line plot ----------------------------------------------------------------------------------------- */
+void ui_plot(ui_ctx *ui, const char *name, const float *x, const float *y, int n, const char *title, ui_color c,
+             const char *fmt)
+{
+    ui_rect r = ui_layout_next(ui);
+    name2(ui, "plot", name, r);
+    ui_draw_rect(ui, r, ui->style.bg);
+    int th = ui->text_h;
+    ui_draw_text_in(ui, (ui_rect){r.x, r.y, r.w, th + 2}, title, ui->style.text, -1);
+    /* the plot area: below the title, above the x labels */
+    ui_rect p = {r.x + 4, r.y + th + 4, r.w - 8, r.h - 2 * th - 8};
+    if (p.w < 4 || p.h < 4) return;
+    ui_draw_rect(ui, (ui_rect){p.x, p.y + p.h, p.w, 1}, ui->style.text_dim);   /* axes */
+    ui_draw_rect(ui, (ui_rect){p.x, p.y, 1, p.h}, ui->style.text_dim);
+    if (n < 2 || !(x[n - 1] > x[0])) {
+        ui_draw_text_in(ui, p, "no data yet", ui->style.text_dim, 0);
+        return;
+    }
+    float lo = y[0], hi = y[0];
+    for (int i = 1; i < n; i++) lo = MIN(lo, y[i]), hi = MAX(hi, y[i]);
+    if (!(hi > lo)) hi = lo + 1e-6f + 1e-3f * (lo < 0 ? -lo : lo);
+    char buf[48];
+    snprintf(buf, sizeof buf, fmt, (double)hi);
+    ui_draw_text(ui, buf, (int)strlen(buf), p.x + 4, p.y, ui->style.text_dim);
+    snprintf(buf, sizeof buf, fmt, (double)lo);
+    ui_draw_text(ui, buf, (int)strlen(buf), p.x + 4, p.y + p.h - th - 1, ui->style.text_dim);
+    snprintf(buf, sizeof buf, "%.0f", (double)x[0]);
+    ui_draw_text_in(ui, (ui_rect){r.x, p.y + p.h + 2, r.w, th}, buf, ui->style.text_dim, -1);
+    snprintf(buf, sizeof buf, "%.0f", (double)x[n - 1]);
+    ui_draw_text_in(ui, (ui_rect){r.x, p.y + p.h + 2, r.w, th}, buf, ui->style.text_dim, 1);
+    /* column by column: the span of y over the segments crossing each pixel column */
+    double x0 = x[0], dx = (double)(x[n - 1] - x[0]);
+    int seg = 0;
+    for (int col = 0; col < p.w; col++) {
+        double xa = x0 + dx * col / p.w, xb = x0 + dx * (col + 1) / p.w;
+        while (seg < n - 2 && x[seg + 1] < xa) seg++;
+        float ya = 0, yb = 0;
+        int first = 1;
+        for (int i = seg; i < n - 1 && x[i] <= xb; i++) {
+            /* the segment i..i+1 clipped to [xa, xb] */
+            double s0 = MAX(xa, (double)x[i]), s1 = MIN(xb, (double)x[i + 1]);
+            if (s1 < s0) continue;
+            double w = (double)(x[i + 1] - x[i]);
+            float v0 = w > 0 ? (float)(y[i] + (y[i + 1] - y[i]) * (s0 - x[i]) / w) : y[i];
+            float v1 = w > 0 ? (float)(y[i] + (y[i + 1] - y[i]) * (s1 - x[i]) / w) : y[i + 1];
+            if (first) ya = MIN(v0, v1), yb = MAX(v0, v1), first = 0;
+            else ya = MIN(ya, MIN(v0, v1)), yb = MAX(yb, MAX(v0, v1));
+        }
+        if (first) continue;
+        int py0 = p.y + p.h - 1 - (int)((yb - lo) / (hi - lo) * (float)(p.h - 1) + 0.5f);
+        int py1 = p.y + p.h - 1 - (int)((ya - lo) / (hi - lo) * (float)(p.h - 1) + 0.5f);
+        /* columns share their edge's point, so the line stays joined */
+        ui_draw_rect(ui, (ui_rect){p.x + col, py0, 1, MAX(1, py1 - py0 + 1)}, c);
+    }
+}

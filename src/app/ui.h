@@ -179,4 +179,12 @@ void ui_end_scroll(ui_ctx *ui);
 int ui_image_grid(ui_ctx *ui, const char *name, const ui_image *images, int n, int cell, int selected,
                   int reveal);
 
+/* A line plot in the next layout cell: the polyline of (x[i], y[i]), x
+ * increasing, scaled to the data's range, drawn one pixel column at a time
+ * (rectangles only); the title top left, y's max and min at the top and
+ * bottom of the left edge, x's first and last under it. n < 2: the title
+ * and "no data". fmt formats the axis numbers (e.g. "%.0f"). */
+void ui_plot(ui_ctx *ui, const char *name, const float *x, const float *y, int n, const char *title, ui_color c,
+             const char *fmt);
+
 #endif

@@ -185,10 +185,17 @@ static void interp_centre(zs_app *a)
     face_box(ui, "image/B", rb, a->slot[1].tex, a->slot[1].set, "Set B");
     face_box(ui, "image/t", rt, a->tex_t, both && a->have_t,
              both ? "decoding..." : "Set A and B (right) from a gallery face or the photo");
-    ui_rect la = {ra.x - gap / 2, ra.y + small + 2, small + gap, ui->text_h};
-    ui_draw_text_in(ui, la, a->slot[0].set ? a->slot[0].name : "", st->text_dim, 0);
-    ui_draw_text_in(ui, (ui_rect){rb.x - gap / 2, la.y, small + gap, ui->text_h}, a->slot[1].set ? a->slot[1].name : "",
-                    st->text_dim, 0);
+    for (int i = 0; i < 2; i++) {   /* the slot's name under it; " (edited)" on a line of its own */
+        if (!a->slot[i].set) continue;
+        ui_rect la = {(i ? rb.x : ra.x) - gap / 2, ra.y + small + 2, small + gap, ui->text_h};
+        char name[64];
+        snprintf(name, sizeof name, "%s", a->slot[i].name);
+        char *paren = strstr(name, " (");
+        if (paren) *paren = 0;
+        ui_draw_text_in(ui, la, name, st->text_dim, 0);
+        la.y += ui->text_h;
+        if (paren) ui_draw_text_in(ui, la, paren + 1, st->text_dim, 0);
+    }
 
     int sw = ZS_STRIP_N * strip_cell + (ZS_STRIP_N - 1) * st->spacing;
     int sx = b.x + (b.w - sw) / 2, sy = y0 + big + st->pad + st->row_h;
@@ -267,11 +274,93 @@ static void sample_centre(zs_app *a)
     }
 }
 
+/* The Train tab's centre: the fixed faces above their reconstructions, the
+ * loss curves, KL per latent dimension. */
+static void train_centre(zs_app *a)
+{
+    ui_ctx *ui = a->ui;
+    const ui_style *st = &ui->style;
+    ui_rect b = ui->lay.body;
+    const zs_tv_view *v = &a->tview;
+    int S = a->S ? a->S : 64, sp = st->spacing;
+    int cell = (b.w - (ZS_TV_FACES - 1) * sp) / ZS_TV_FACES;
+    if (cell > 2 * S) cell = 2 * S;
+    if (cell >= S) cell = cell / S * S;
+    if (cell < 16) cell = 16;
+    int gw = ZS_TV_FACES * cell + (ZS_TV_FACES - 1) * sp, x0 = b.x + (b.w - gw) / 2, y0 = b.y + st->row_h + sp;
+    char buf[300];
+    if (!a->tv) {
+        ui_draw_text_in(ui, (ui_rect){b.x, b.y, b.w, st->row_h}, !a->model ? "No model: nothing to train"
+                                                                          : "No faces to train on", st->text, 0);
+        return;
+    }
+    if (v->recon_step < 0) snprintf(buf, sizeof buf, "Fixed faces (top) and their reconstructions: computing...");
+    else if (!v->have_trainer)
+        snprintf(buf, sizeof buf, "Fixed faces (top) and their reconstructions with the starting weights");
+    else snprintf(buf, sizeof buf, "Fixed faces (top) and their reconstructions at step %ld", v->recon_step);
+    ui_draw_text_in(ui, (ui_rect){x0, b.y, gw, st->row_h}, buf, st->text, -1);
+    for (int row = 0; row < 2; row++)
+        for (int i = 0; i < ZS_TV_FACES; i++) {
+            ui_rect c = {x0 + i * (cell + sp), y0 + row * (cell + sp), cell, cell};
+            float u0 = (float)i / ZS_TV_FACES, u1 = (float)(i + 1) / ZS_TV_FACES;
+            if (v->recon_step >= 0) ui_draw_image(ui, c, (ui_image){a->tex_train, u0, row * 0.5f, u1, row * 0.5f + 0.5f});
+            else ui_draw_rect(ui, c, st->bg);
+        }
+    ui_name(ui, "image/train_orig", (ui_rect){x0, y0, gw, cell});
+    ui_name(ui, "image/train_recon", (ui_rect){x0, y0 + cell + sp, gw, cell});
+
+    /* loss curves: reconstruction and KL, side by side */
+    int yp = y0 + 2 * (cell + sp) + st->pad;
+    int kl_h = 90, ph = b.y + b.h - yp - kl_h - 2 * (ui->text_h + 2) - 3 * st->pad;
+    if (ph > 220) ph = 220;
+    if (ph < 80) ph = 80;
+    static float xs[ZS_TV_HISTORY], rec[ZS_TV_HISTORY], kl[ZS_TV_HISTORY];
+    int n = v->nhist;
+    for (int i = 0; i < n; i++)
+        xs[i] = (float)v->hist[i].step, rec[i] = v->hist[i].rec, kl[i] = v->hist[i].kl;
+    ui_layout_body(ui, (ui_rect){x0, yp, gw, ph});
+    ui_layout_row(ui, 2, (int[]){-(gw / 2 + sp / 2), 0}, ph);
+    ui_plot(ui, "rec", xs, rec, n, "reconstruction (sum sq. error / face)", (ui_color){86, 156, 230, 255}, "%.1f");
+    ui_plot(ui, "kl", xs, kl, n, "KL / face", (ui_color){230, 160, 80, 255}, "%.1f");
+
+    /* KL per latent dimension: a bar strip */
+    int yk = yp + ph + st->pad;
+    int Z = v->z > 0 ? v->z : 1;
+    double mx = 0;
+    for (int k = 0; k < v->z; k++)
+        if (v->kl_dim[k] > mx) mx = v->kl_dim[k];
+    int nactive = 0;
+    for (int k = 0; k < v->z; k++) nactive += v->kl_dim[k] > 0.05;
+    if (v->have_trainer && v->metrics.step > 0)
+        snprintf(buf, sizeof buf, "KL per dimension (max %.2f): %d of %d above 0.05, %d active units",
+                 mx, nactive, v->z, v->metrics.active_units);
+    else snprintf(buf, sizeof buf, "KL per latent dimension: shown while training");
+    ui_draw_text_in(ui, (ui_rect){x0, yk, gw, ui->text_h + 2}, buf, st->text, -1);
+    ui_rect kr = {x0, yk + ui->text_h + 4, gw, kl_h - ui->text_h - 4};
+    ui_draw_rect(ui, kr, st->bg);
+    ui_name(ui, "plot/kl_dim", kr);
+    int bw = (kr.w - 2) / Z > 1 ? (kr.w - 2) / Z : 1;
+    for (int k = 0; k < v->z && mx > 0 && v->have_trainer; k++) {
+        int h = (int)(v->kl_dim[k] / mx * (kr.h - 4) + 0.5);
+        ui_color c = v->kl_dim[k] > 0.05 ? st->accent : st->text_dim;
+        ui_draw_rect(ui, (ui_rect){kr.x + 1 + k * bw, kr.y + kr.h - 2 - h, bw > 2 ? bw - 1 : bw, h > 0 ? h : 1}, c);
+    }
+    int yt = kr.y + kr.h + st->pad;
+    ui_layout_body(ui, (ui_rect){x0, yt, gw, b.y + b.h - yt});
+    ui_label_wrap(ui, "The faces are reconstructed on the training watcher's thread from the newest weights snapshot, a "
+                      "few times a second; the explorer's own decoder keeps the weights it had until \"Use these "
+                      "weights\".", st->text_dim);
+}
+
 static void centre_panel(zs_app *a, ui_rect r)
 {
     ui_ctx *ui = a->ui;
     const ui_style *st = &ui->style;
     ui_panel(ui, r);
+    if (a->tab == ZS_TAB_TRAIN) {
+        train_centre(a);
+        return;
+    }
     if (a->tab == ZS_TAB_INTERP) {
         interp_centre(a);
         return;
@@ -497,10 +586,120 @@ static void sample_tab(zs_app *a)
                       "sliders then edit its latent, and Interpolate can take it as A or B.", st->text_dim);
 }
 
+static void fmt_eta(char *buf, size_t n, double s)
+{
+    if (!(s >= 0) || s > 1e7) snprintf(buf, n, "?");
+    else if (s >= 3600) snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)(s / 60) % 60);
+    else snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)s % 60);
+}
+
+/* Start / Pause / Stop, beta and lr, rate, checkpoint, weights, vectors. */
+static void train_tab(zs_app *a)
+{
+    ui_ctx *ui = a->ui;
+    const ui_style *st = &ui->style;
+    const zs_tv_view *v = &a->tview;
+    char buf[600];
+    int live = v->have_trainer && (v->state == ZS_TRAINER_RUNNING || v->state == ZS_TRAINER_PAUSED);
+    int third = (ui->lay.body.w - 2 * st->spacing) / 3;
+    if (!a->tv) ui->disabled = 1;
+    ui_layout_row(ui, 3, (int[]){third, third, 0}, 26);
+    if (live || v->stopping || v->saving) ui->disabled = 1;
+    if (ui_button(ui, "Start")) zs_app_train_start(a);
+    ui->disabled = !a->tv || !live || v->stopping;
+    if (v->state == ZS_TRAINER_PAUSED) {
+        if (ui_button(ui, "Resume")) zs_tv_resume(a->tv);
+    } else if (ui_button(ui, "Pause")) zs_tv_pause(a->tv);
+    if (ui_button(ui, "Stop")) {
+        zs_tv_stop(a->tv);
+        a->tview.stopping = 1;
+    }
+    ui->disabled = !a->tv;
+
+    const zs_train_metrics *m = &v->metrics;
+    const char *state = v->stopping ? "stopping" : v->saving ? "saving" : zs_app_train_state_name(v->state);
+    ui_layout_row(ui, 1, NULL, 0);
+    if (v->have_trainer)
+        snprintf(buf, sizeof buf, "%s: step %ld, epoch %d, batch %d/%ld", state, m->step, m->epoch + 1,
+                 m->batch_in_epoch, v->steps_per_epoch);
+    else snprintf(buf, sizeof buf, "not started: Start trains a copy of the model");
+    ui_label_ex(ui, buf, st->text, -1);
+    if (v->have_trainer && m->img_per_s > 0) {
+        char eta[32];
+        long left = v->steps_per_epoch - m->batch_in_epoch;
+        fmt_eta(eta, sizeof eta, (double)left * v->batch / m->img_per_s);
+        snprintf(buf, sizeof buf, "%.0f img/s, end of epoch in %s   loss %.1f", m->img_per_s, eta, m->loss);
+    } else snprintf(buf, sizeof buf, "img/s: measured after a few steps");
+    ui_label_ex(ui, buf, st->text_dim, -1);
+
+    ui_layout_row(ui, 3, (int[]){40, -(76 + st->spacing), 0}, 0);
+    ui_label(ui, "beta");
+    if (ui_slider(ui, "beta", &a->train_beta, 0.0f, 4.0f, "%.2f") && a->tv) zs_tv_set_beta(a->tv, a->train_beta);
+    snprintf(buf, sizeof buf, "KL weight");
+    ui_label_ex(ui, buf, st->text_dim, -1);
+    ui_label(ui, "lr");
+    if (ui_slider(ui, "lr", &a->train_lr_log, -5.0f, -2.5f, "10^%.2f") && a->tv)
+        zs_tv_set_lr(a->tv, powf(10.0f, a->train_lr_log));
+    snprintf(buf, sizeof buf, "%.2g", (double)powf(10.0f, a->train_lr_log));
+    ui_label_ex(ui, buf, st->text_dim, -1);
+
+    ui_layout_row(ui, 1, NULL, 0);
+    if (v->have_trainer && m->step < 200)
+        ui_label_wrap(ui, "The rate ramps up over the first 200 steps (Adam starts afresh on trained weights).",
+                      st->text_dim);
+    if (a->train_cache)
+        zs_strf(buf, sizeof buf, "Training on the %d faces of the train split of %s (batch %d, %d thread%s).",
+                v->nfaces, zs_cache_path(a->train_cache), v->batch, a->train_threads, a->train_threads == 1 ? "" : "s");
+    else
+        zs_strf(buf, sizeof buf, "Training on the %d gallery faces; give --data FACES.zsf for a real dataset "
+                                 "(batch %d, %d thread%s).", v->nfaces, v->batch, a->train_threads,
+                a->train_threads == 1 ? "" : "s");
+    ui_label_wrap(ui, buf, st->text_dim);
+
+    ui_layout_row(ui, 1, NULL, 24);
+    ui_textbox(ui, "ckpt", a->ckpt_box, sizeof a->ckpt_box, "checkpoint path .safetensors");
+    int half = (ui->lay.body.w - st->spacing) / 2;
+    ui_layout_row(ui, 2, (int[]){half, 0}, 26);
+    if (!v->have_trainer || v->saving || v->stopping) ui->disabled = 1;
+    if (ui_button(ui, "Save checkpoint")) zs_app_save_ckpt(a);
+    if (ui_button(ui, "Use these weights")) zs_app_use_weights(a);
+    ui->disabled = !a->tv || v->recomputing;
+    ui_layout_row(ui, 1, NULL, 26);
+    if (ui_button(ui, v->recomputing ? "Recomputing..." : "Recompute attribute vectors")) zs_app_recompute_attrs(a);
+    ui->disabled = 0;
+    if (a->weights_step >= 0)
+        snprintf(buf, sizeof buf, "The explorer uses the training weights of step %ld%s.", a->weights_step,
+                 a->attrs_stale ? "; its attribute vectors are of other weights" : "");
+    else snprintf(buf, sizeof buf, "The explorer uses the model file's weights.");
+    ui_label_wrap(ui, buf, a->attrs_stale ? st->error : st->text_dim);
+    if (a->have_cos) {
+        ui_layout_row(ui, 1, NULL, 0);
+        ui_label_ex(ui, "Cosine of each new vector to the old one:", st->text, -1);
+        ui_begin_scroll(ui, "cosines", ui_layout_rest(ui), &a->cos_scroll);
+        ui_layout_row(ui, 2, (int[]){-(60 + st->spacing), 0}, ui->text_h + 2);
+        int order[ZS_NATTR];
+        for (int k = 0; k < ZS_NATTR; k++) order[k] = k;
+        for (int i = 1; i < ZS_NATTR; i++)   /* least similar first */
+            for (int j = i; j > 0 && !(a->attr_cos[order[j - 1]] <= a->attr_cos[order[j]]); j--) {
+                int t = order[j];
+                order[j] = order[j - 1], order[j - 1] = t;
+            }
+        for (int i = 0; i < ZS_NATTR; i++) {
+            int k = order[i];
+            char name[40], c[16];
+            display_name(k, name, sizeof name);
+            ui_label_ex(ui, name, st->text, -1);
+            snprintf(c, sizeof c, "%.3f", (double)a->attr_cos[k]);
+            ui_label_ex(ui, c, a->attr_cos[k] < 0.9f ? st->error : st->text_dim, 1);
+        }
+        ui_end_scroll(ui);
+    }
+}
+
 static void right_panel(zs_app *a, ui_rect r)
 {
     ui_ctx *ui = a->ui;
-    static const char *const tabs[ZS_NTABS] = {"Attributes", "Photo", "Interpolate", "Sample"};
+    static const char *const tabs[ZS_NTABS] = {"Attributes", "Photo", "Interpolate", "Sample", "Train"};
     ui_panel(ui, r);
     ui_layout_row(ui, 1, NULL, 26);
     if (ui_tabs(ui, tabs, ZS_NTABS, &a->tab)) {
@@ -510,6 +709,7 @@ static void right_panel(zs_app *a, ui_rect r)
     if (a->tab == ZS_TAB_PHOTO) photo_tab(a);
     else if (a->tab == ZS_TAB_INTERP) interp_tab(a);
     else if (a->tab == ZS_TAB_SAMPLE) sample_tab(a);
+    else if (a->tab == ZS_TAB_TRAIN) train_tab(a);
     else attributes_tab(a);
 }
 
@@ -532,6 +732,14 @@ static void status_line(zs_app *a, ui_rect r)
         n += snprintf(buf, sizeof buf, "model %s (z=%d, step %ld)", base ? base + 1 : a->model_path,
                       a->model->cfg.z, a->info.step);
     } else n += snprintf(buf, sizeof buf, "no model");
+    if (a->weights_step >= 0) n += snprintf(buf + n, sizeof buf - (size_t)n, " with training weights of step %ld", a->weights_step);
+    if (a->tv && a->tview.have_trainer) {
+        const zs_tv_view *v = &a->tview;
+        n += snprintf(buf + n, sizeof buf - (size_t)n, "   training %s, step %ld",
+                      v->stopping ? "stopping" : v->saving ? "saving" : zs_app_train_state_name(v->state), v->metrics.step);
+        if (v->state == ZS_TRAINER_RUNNING && v->metrics.img_per_s > 0)
+            n += snprintf(buf + n, sizeof buf - (size_t)n, " (%.0f img/s)", v->metrics.img_per_s);
+    } else if (a->tv) n += snprintf(buf + n, sizeof buf - (size_t)n, "   training idle");
     n += snprintf(buf + n, sizeof buf - (size_t)n, "   frame %.1f ms", a->frame_ms);
     if (a->ndecode)
         snprintf(buf + n, sizeof buf - (size_t)n, "   decode %.1f ms (encode %.1f ms)", a->decode_ms, a->encode_ms);

@@ -77,7 +77,7 @@ zs_status zs_trainer_create(zs_trainer **out, const zs_trainer_desc *desc)
 {
     *out = NULL;
     zs_trainer_desc d = *desc;
-    ZS_ASSERT(d.cache && d.model);
+    ZS_ASSERT(d.cache && d.model && (int)d.split >= ZS_SPLIT_TRAIN && d.split <= ZS_SPLIT_ALL);
     if (d.batch <= 0) d.batch = 64;
     if (d.threads <= 0) d.threads = zs_cpu_count();
     if (d.lr <= 0) d.lr = 5e-4f;
@@ -88,13 +88,13 @@ zs_status zs_trainer_create(zs_trainer **out, const zs_trainer_desc *desc)
         return zs_errorf(ZS_ERR_ARG, "%s: faces are %dx%d but the model takes %dx%d", zs_cache_path(d.cache),
                          zs_cache_size(d.cache), zs_cache_size(d.cache), cfg->image, cfg->image);
     zs_loader *l;
-    zs_status st = zs_loader_create(&l, &(zs_loader_desc){.cache = d.cache, .split = ZS_SPLIT_TRAIN, .batch = d.batch,
+    zs_status st = zs_loader_create(&l, &(zs_loader_desc){.cache = d.cache, .split = d.split, .batch = d.batch,
                                                            .seed = d.seed, .flip = d.flip >= 0, .drop_last = 1});
     if (st != ZS_OK) return st;
     if (zs_loader_batches_per_epoch(l) < 1) {
         zs_loader_destroy(l);
-        return zs_errorf(ZS_ERR_ARG, "%s: %d training faces, fewer than one batch of %d", zs_cache_path(d.cache),
-                         zs_loader_split_count(l), d.batch);
+        return zs_errorf(ZS_ERR_ARG, "%s: %d training faces (%s split), fewer than one batch of %d",
+                         zs_cache_path(d.cache), zs_loader_split_count(l), zs_split_name(d.split), d.batch);
     }
     zs_trainer *tr = zs_xcalloc(1, sizeof *tr);
     tr->d = d;
@@ -252,7 +252,9 @@ static zs_status one_step(zs_trainer *tr)
     }
     float lr = atomic_load(&tr->lr_req);
     if (lr != tr->lr_cur && lr > 0) tr->lr_cur = lr;
-    zs_vae_train_set_lr(tr->t, tr->lr_cur);
+    long since = tr->step - tr->d.start_step;
+    float ramp = tr->d.lr_warmup > 0 && since < tr->d.lr_warmup ? (float)(since + 1) / (float)tr->d.lr_warmup : 1.0f;
+    zs_vae_train_set_lr(tr->t, tr->lr_cur * ramp);
     zs_vae_train_set_beta(tr->t, effective_beta(tr, atomic_load(&tr->beta_req)));
     zs_step_stats st;
     zs_status s = zs_vae_train_step(tr->t, tr->x, n, NULL, &st);

@@ -1,0 +1,286 @@
+/* The explorer's session: what was on screen when it quit, restored when it
+ * starts. A small text file, one "key value" a line, written atomically
+ * (zs_atomic_*: a crash leaves the previous session):
+ *
+ *   zspace-session 1
+ *   window 1280 800
+ *   model /path/default.safetensors      (also gallery, attrs)
+ *   tab 0
+ *   face gallery 12                      (or: face photo /path/me.jpg)
+ *   strength Smiling 1.5                 (the sliders that are not 0)
+ *   slot A <z floats>                    (then slot_label A ..., slot_name A ...)
+ *
+ * Where: --session FILE, else $XDG_CONFIG_HOME/zspace/session, else
+ * ~/.config/zspace/session. Test and bench runs (--script, --frames,
+ * --bench) use a session only when --session names one. A file that is
+ * missing is a first start; one that cannot be parsed is ignored as a
+ * whole, with a message naming the line: the explorer starts as new. */
+#include "app_impl.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_Z 4096
+
+void zs_session_path(zs_app *a)
+{
+    const zs_app_desc *d = &a->desc;
+    a->session_path[0] = 0;
+    if (d->session) {
+        snprintf(a->session_path, sizeof a->session_path, "%s", d->session);
+        return;
+    }
+    if (d->script || d->frames || d->bench) return;   /* tests do not touch the user's session */
+    const char *x = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+    int n;
+    if (x && x[0] == '/') n = snprintf(a->session_path, sizeof a->session_path, "%s/zspace/session", x);
+    else if (home && home[0]) n = snprintf(a->session_path, sizeof a->session_path, "%s/.config/zspace/session", home);
+    else return;
+    if (n >= (int)sizeof a->session_path) a->session_path[0] = 0;
+}
+
+static void free_session(zs_session *s)
+{
+    for (int i = 0; i < 2; i++) free(s->slot_z[i]);
+    memset(s, 0, sizeof *s);
+}
+
+/* The rest of the line after the key, trimmed of the newline. */
+static char *rest(char *p)
+{
+    while (*p == ' ') p++;
+    p[strcspn(p, "\r\n")] = 0;
+    return p;
+}
+
+/* Parse the file into s; 0, or -1 with why in err. */
+static int parse(const char *path, zs_session *s, char *err, size_t nerr)
+{
+    memset(s, 0, sizeof *s);
+    s->face = -1;
+    s->tab = -1;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, nerr, "%s", strerror(errno));
+        return errno == ENOENT ? 1 : -1;
+    }
+    char line[PATH_MAX + 64];
+    int ln = 0, ok = 1;
+    const char *why = "";
+    while (ok && fgets(line, sizeof line, f)) {
+        ln++;
+        if (strlen(line) == sizeof line - 1 && line[sizeof line - 2] != '\n') {
+            why = "line too long", ok = 0;
+            break;
+        }
+        char key[32] = "";
+        int used = 0;
+        if (sscanf(line, "%31s%n", key, &used) != 1) continue;   /* blank */
+        char *p = line + used;
+        if (ln == 1) {
+            if (strcmp(key, "zspace-session") != 0 || atoi(p) != 1) why = "not a zspace session file (version 1)", ok = 0;
+            continue;
+        }
+        if (key[0] == '#') continue;
+        if (strcmp(key, "window") == 0) {
+            if (sscanf(p, "%d %d", &s->w, &s->h) != 2 || s->w < 320 || s->h < 240 || s->w > 16384 || s->h > 16384)
+                why = "bad window size", ok = 0;
+        } else if (strcmp(key, "model") == 0) snprintf(s->model, sizeof s->model, "%s", rest(p));
+        else if (strcmp(key, "gallery") == 0) snprintf(s->gallery, sizeof s->gallery, "%s", rest(p));
+        else if (strcmp(key, "attrs") == 0) snprintf(s->attrs, sizeof s->attrs, "%s", rest(p));
+        else if (strcmp(key, "tab") == 0) {
+            s->tab = atoi(p);
+            if (s->tab < 0 || s->tab >= ZS_NTABS) why = "bad tab", ok = 0;
+        } else if (strcmp(key, "face") == 0) {
+            char kind[16] = "";
+            int u = 0;
+            sscanf(p, "%15s%n", kind, &u);
+            if (strcmp(kind, "gallery") == 0) {
+                char *e;
+                long v = strtol(p + u, &e, 10);
+                if (e == p + u || v < 0 || v > 100000000) why = "bad face index", ok = 0;
+                else s->face = (int)v;
+            } else if (strcmp(kind, "photo") == 0) snprintf(s->photo, sizeof s->photo, "%s", rest(p + u));
+            else why = "bad face", ok = 0;
+        } else if (strcmp(key, "strength") == 0) {
+            char name[64] = "";
+            double v;
+            int k = -1;
+            if (sscanf(p, "%63s %lf", name, &v) == 2) k = zs_attr_find(name);
+            if (k < 0 || !isfinite(v) || fabs(v) > 100) why = "bad strength", ok = 0;
+            else s->strength[k] = (float)v;
+        } else if (strcmp(key, "slot") == 0 || strcmp(key, "slot_label") == 0 || strcmp(key, "slot_name") == 0) {
+            while (*p == ' ') p++;
+            int i = *p == 'A' ? 0 : *p == 'B' ? 1 : -1;
+            if (i < 0 || p[1] != ' ') {
+                why = "bad slot", ok = 0;
+                continue;
+            }
+            p += 2;
+            if (strcmp(key, "slot_label") == 0) snprintf(s->slot_label[i], sizeof s->slot_label[i], "%s", rest(p));
+            else if (strcmp(key, "slot_name") == 0) snprintf(s->slot_name[i], sizeof s->slot_name[i], "%s", rest(p));
+            else {
+                free(s->slot_z[i]);
+                s->slot_z[i] = zs_xmalloc(sizeof(float) * MAX_Z);
+                int n = 0;
+                for (;;) {
+                    char *e;
+                    double v = strtod(p, &e);
+                    if (e == p) break;
+                    if (!isfinite(v) || n >= MAX_Z) {
+                        n = -1;
+                        break;
+                    }
+                    s->slot_z[i][n++] = (float)v;
+                    p = e;
+                }
+                if (n <= 0) why = "bad slot latent", ok = 0;
+                s->slot_n[i] = n;
+            }
+        }
+        /* unknown keys: a newer version's; skipped */
+    }
+    fclose(f);
+    if (!ok || ln == 0) {
+        snprintf(err, nerr, "line %d: %s", ln, ln == 0 ? "empty file" : why);
+        free_session(s);
+        return -1;
+    }
+    return 0;
+}
+
+void zs_session_load(zs_app *a)
+{
+    if (!a->session_path[0]) return;
+    char err[256];
+    int r = parse(a->session_path, &a->session, err, sizeof err);
+    if (r == 1) {
+        fprintf(stderr, "zspace: no session in %s yet (one is written on quit)\n", a->session_path);
+        return;
+    }
+    if (r < 0) {
+        fprintf(stderr, "zspace: session %s ignored: %s\n", a->session_path, err);
+        zs_strf(a->session_problem, sizeof a->session_problem, "Session %s ignored (%s): starting afresh",
+                 a->session_path, err);
+        return;
+    }
+    a->have_session = 1;
+    zs_session *s = &a->session;
+    if (s->w && a->desc.width <= 0) a->desc.width = s->w, a->desc.height = s->h;   /* --size wins */
+    /* files: only when not given and still there */
+    if (!a->desc.model && s->model[0] && access(s->model, R_OK) == 0) a->desc.model = s->model;
+    if (!a->desc.gallery && s->gallery[0] && access(s->gallery, R_OK) == 0) a->desc.gallery = s->gallery;
+    if (!a->desc.attrs && s->attrs[0] && access(s->attrs, R_OK) == 0) a->desc.attrs = s->attrs;
+}
+
+/* After the data is loaded: the face, sliders, slots and tab. */
+void zs_session_apply(zs_app *a)
+{
+    if (!a->have_session) return;
+    zs_session *s = &a->session;
+    if (a->have_attrs) memcpy(a->strength, s->strength, sizeof a->strength);
+    if (s->face >= 0 && s->face < a->nthumbs) zs_app_select(a, s->face);
+    if (s->photo[0] && !a->desc.photo && a->dec) {
+        snprintf(a->photo_box, sizeof a->photo_box, "%s", s->photo);
+        zs_app_load_photo(a, s->photo);
+    }
+    int Z = a->model ? a->model->cfg.z : 0;
+    for (int i = 0; i < 2; i++)
+        if (s->slot_z[i] && s->slot_n[i] == Z && a->dec) {
+            memcpy(a->slot[i].z, s->slot_z[i], sizeof(float) * (size_t)Z);
+            snprintf(a->slot[i].label, sizeof a->slot[i].label, "%s", s->slot_label[i][0] ? s->slot_label[i] : "restored");
+            snprintf(a->slot[i].name, sizeof a->slot[i].name, "%s", s->slot_name[i][0] ? s->slot_name[i] : "restored");
+            a->slot[i].set = 1;
+            a->batch_dirty[ZS_CH_SLOTS] = a->batch_dirty[ZS_CH_STRIP] = a->batch_dirty[ZS_CH_T] = 1;
+        }
+    if (s->tab >= 0 && s->tab != ZS_TAB_PHOTO) a->tab = s->tab;   /* the Photo tab comes with its photo */
+    a->dirty = 1;
+    fprintf(stderr, "zspace: session restored from %s\n", a->session_path);
+    free_session(s);
+}
+
+static void mkdirs(const char *path)
+{
+    char d[PATH_MAX];
+    snprintf(d, sizeof d, "%s", path);
+    for (char *p = d + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            mkdir(d, 0700);   /* EEXIST is fine; a real failure shows when writing */
+            *p = '/';
+        }
+}
+
+typedef struct { char *buf; size_t n, cap; } sbuf;
+static void put(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(sbuf *b, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int k = vsnprintf(b->buf + b->n, b->cap - b->n, fmt, ap);
+        va_end(ap);
+        if (k < 0) return;
+        if ((size_t)k < b->cap - b->n) {
+            b->n += (size_t)k;
+            return;
+        }
+        b->cap = 2 * b->cap + (size_t)k + 64;
+        b->buf = zs_xrealloc(b->buf, b->cap);
+    }
+}
+
+/* Paths are kept absolute, so the session works from any directory. */
+static void put_path(sbuf *b, const char *key, const char *path)
+{
+    if (!path[0] || strchr(path, '\n')) return;
+    char abs[PATH_MAX];
+    if (path[0] != '/' && realpath(path, abs)) path = abs;
+    put(b, "%s %s\n", key, path);
+}
+
+void zs_session_save(zs_app *a)
+{
+    if (!a->session_path[0] || !a->win) return;
+    sbuf b = {zs_xmalloc(4096), 0, 4096};
+    b.buf[0] = 0;
+    put(&b, "zspace-session 1\n");
+    int w = a->win_w, h = a->win_h;
+    if (w >= 320 && h >= 240) put(&b, "window %d %d\n", w, h);
+    if (a->model) put_path(&b, "model", a->model_path);
+    if (a->gallery) put_path(&b, "gallery", a->gallery_path);
+    if (a->have_attrs && !a->have_cos) put_path(&b, "attrs", a->attrs_path);   /* recomputed vectors live in memory only */
+    put(&b, "tab %d\n", a->tab);
+    if (zs_app_photo_mode(a) && !strchr(a->photo_path, '\n')) {
+        char abs[PATH_MAX];
+        const char *p = a->photo_path[0] != '/' && realpath(a->photo_path, abs) ? abs : a->photo_path;
+        put(&b, "face photo %s\n", p);
+    } else if (a->current >= 0) put(&b, "face gallery %d\n", a->current);
+    for (int k = 0; k < ZS_NATTR; k++)
+        if (a->strength[k] != 0.0f) put(&b, "strength %s %.9g\n", zs_attr_names[k], (double)a->strength[k]);
+    int Z = a->model ? a->model->cfg.z : 0;
+    for (int i = 0; i < 2; i++)
+        if (a->slot[i].set && Z > 0) {
+            put(&b, "slot %c", "AB"[i]);
+            for (int j = 0; j < Z; j++) put(&b, " %.9g", (double)a->slot[i].z[j]);
+            put(&b, "\n");
+            if (!strchr(a->slot[i].label, '\n')) put(&b, "slot_label %c %s\n", "AB"[i], a->slot[i].label);
+            if (!strchr(a->slot[i].name, '\n')) put(&b, "slot_name %c %s\n", "AB"[i], a->slot[i].name);
+        }
+    mkdirs(a->session_path);
+    zs_atomic_file af;
+    zs_status st = zs_atomic_open(&af, a->session_path);
+    if (st == ZS_OK) {
+        st = zs_atomic_write(&af, b.buf, b.n);
+        if (st == ZS_OK) st = zs_atomic_commit(&af);
+        else zs_atomic_abort(&af);
+    }
+    if (st != ZS_OK) fprintf(stderr, "zspace: session not saved: %s\n", zs_last_error());
+    free(b.buf);
+}
