@@ -260,7 +260,7 @@ int zs_cmd_attrs(int argc, char **argv)
                    "                    [--cosines FILE.csv] [--threads N]\n\n"
                    "For each of the 40 CelebA attributes: the vector mean(mu | attribute) - mean(mu | not)\n"
                    "over the train split. --balanced weights the cells of each attribute's confounders\n"
-                   "equally, so that e.g. Smiling does not carry Female: by default Male and Young;\n"
+                   "equally, so that e.g. Smiling does not carry Female: by default over Male;\n"
                    "--balance-over names them; --confounders K takes Male and the K-1 attributes whose\n"
                    "labels correlate most with the target. Prints per vector the faces behind it and\n"
                    "its ROC AUC as a classifier of held-out (val) faces, with the most similar other\n"

@@ -286,11 +286,7 @@ zs_status zs_attr_vectors_compute(const zs_latents *l, const zs_attr_desc *d, zs
             } else if (dd.confounders > 0) {
                 nc = pick_confounders(a, male, dd.confounders, phi, out->conf[a]);
             } else {
-                static const char *demographic[] = {"Male", "Young"};
-                for (int i = 0; i < 2; i++) {
-                    int c = zs_attr_find(demographic[i]);
-                    if (c != a) out->conf[a][nc++] = c;
-                }
+                if (a != male) out->conf[a][nc++] = male;
             }
             if (balanced_vector(l, fit, nf, a, out->conf[a], nc, dd.min_cell, v, &out->npos[a], &out->nneg[a])) {
                 out->nconf[a] = nc;
