@@ -425,6 +425,17 @@ static void test_attr(void)
     }
     zs_attr_vectors_free(&S);
 
+    /* edit directions: no keep = the vector itself; keep Male (and the
+     * target, skipped) = orthogonal to Male's vector, still along Smiling */
+    {
+        float ev[AZ];
+        zs_attr_edit_vector(&P, smile, NULL, 0, ev);
+        CHECK(memcmp(ev, P.vec + smile * AZ, sizeof ev) == 0);
+        int keep[2] = {male, smile};
+        zs_attr_edit_vector(&P, smile, keep, 2, ev);
+        double along_male = dotf(AZ, ev, P.vec + male * AZ) / normf(AZ, P.vec + male * AZ);
+        CHECKF(fabs(along_male) < 1e-5 && dotf(AZ, ev, P.vec + smile * AZ) > 0, "%g", along_male);
+    }
     zs_attr_vectors_free(&P);
     zs_attr_vectors_free(&B);
     free_latents(&l);

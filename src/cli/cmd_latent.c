@@ -390,19 +390,6 @@ static int parse_add(const char *cmd, const char *s, int *attr, float *strength)
     return 1;
 }
 
-/* Edit direction of attribute k, orthogonalized against `keep` when given. */
-static void edit_vector(const zs_attr_vectors *A, int k, const int *keep, int nkeep, float *v)
-{
-    int Z = A->z, n = 0;
-    memcpy(v, A->vec + (size_t)k * Z, sizeof(float) * Z);
-    if (nkeep <= 0) return;
-    float *others = zs_xmalloc(sizeof(float) * Z * (size_t)nkeep);
-    for (int j = 0; j < nkeep; j++)
-        if (keep[j] != k) memcpy(others + (size_t)n++ * Z, A->vec + (size_t)keep[j] * Z, sizeof(float) * Z);
-    zs_orthogonalize(Z, v, others, n, v);
-    free(others);
-}
-
 int zs_cmd_edit(int argc, char **argv)
 {
     const char *model = NULL, *attrs = NULL, *out_dir = NULL, *keep_s = NULL;
@@ -476,16 +463,18 @@ int zs_cmd_edit(int argc, char **argv)
     float *x = zs_xmalloc(sizeof(float) * mc.img), *d0 = zs_xmalloc(sizeof(float) * mc.img);
     float *d1 = zs_xmalloc(sizeof(float) * mc.img), *mu = zs_xmalloc(sizeof(float) * Z);
     float *z = zs_xmalloc(sizeof(float) * Z), *v = zs_xmalloc(sizeof(float) * Z);
+    /* the edit is the same for every photo: sum of s * direction, once */
+    float *delta = zs_xcalloc((size_t)Z, sizeof(float));
+    for (int a = 0; a < nadd; a++) {
+        zs_attr_edit_vector(&A, add_attr[a], keep, nkeep, v);
+        zs_latent_add(Z, delta, v, add_s[a], delta);
+    }
     for (int k = 0; k < nimg; k++) {
         if (!photo_encode("edit", &mc, imgs[k], x, mu)) {
             failed++;
             continue;
         }
-        memcpy(z, mu, sizeof(float) * Z);
-        for (int a = 0; a < nadd; a++) {
-            edit_vector(&A, add_attr[a], keep, nkeep, v);
-            zs_latent_add(Z, z, v, add_s[a], z);
-        }
+        zs_latent_add(Z, mu, delta, 1.0f, z);
         zs_vae_decode(mc.inf, z, 1, d1);
         char path[4096];
         grid g;
@@ -524,6 +513,7 @@ int zs_cmd_edit(int argc, char **argv)
     free(mu);
     free(z);
     free(v);
+    free(delta);
     free(imgs);
     zs_attr_vectors_free(&A);
     model_close(&mc);
@@ -589,7 +579,7 @@ int zs_cmd_sweep(int argc, char **argv)
     int Z = mc.Z, failed = 0, row = 0;
     float *x = zs_xmalloc(sizeof(float) * mc.img), *y = zs_xmalloc(sizeof(float) * mc.img);
     float *mu = zs_xmalloc(sizeof(float) * Z), *z = zs_xmalloc(sizeof(float) * Z), *v = zs_xmalloc(sizeof(float) * Z);
-    edit_vector(&A, k, keep, nkeep, v);
+    zs_attr_edit_vector(&A, k, keep, nkeep, v);
     grid g;
     grid_init(&g, nimg, (int)steps + 1, mc.S, (int)scale);
     for (int r = 0; r < nimg; r++) {

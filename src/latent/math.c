@@ -558,3 +558,16 @@ void zs_latent_sample(const zs_gauss *g, int z, int count, float radius, uint64_
     }
     free(eps);
 }
+
+void zs_attr_edit_vector(const zs_attr_vectors *a, int k, const int *keep, int nkeep, float *out)
+{
+    ZS_ASSERT(a && a->vec && k >= 0 && k < ZS_NATTR && out);
+    int z = a->z, n = 0;
+    memcpy(out, a->vec + (size_t)k * z, sizeof(float) * (size_t)z);
+    if (nkeep <= 0) return;
+    float *others = zs_xmalloc(sizeof(float) * (size_t)z * (size_t)nkeep);
+    for (int j = 0; j < nkeep; j++)
+        if (keep[j] != k) memcpy(others + (size_t)n++ * z, a->vec + (size_t)keep[j] * z, sizeof(float) * (size_t)z);
+    zs_orthogonalize(z, out, others, n, out);
+    free(others);
+}

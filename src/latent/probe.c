@@ -203,15 +203,7 @@ zs_status zs_edit_judge(const zs_vae *m, const zs_cache *c, zs_data_split split,
     }
     int Z = m->cfg.z;
     float *v = zs_xmalloc(sizeof(float) * Z);
-    memcpy(v, a->vec + (size_t)attr * Z, sizeof(float) * Z);
-    if (nkeep > 0) {
-        float *others = zs_xmalloc(sizeof(float) * Z * (size_t)nkeep);
-        int no = 0;
-        for (int i = 0; i < nkeep; i++)
-            if (keep[i] != attr) memcpy(others + (size_t)no++ * Z, a->vec + (size_t)keep[i] * Z, sizeof(float) * Z);
-        zs_orthogonalize(Z, v, others, no, v);
-        free(others);
-    }
+    zs_attr_edit_vector(a, attr, keep, nkeep, v);
     if (threads <= 0) threads = zs_cpu_count();
     if (threads > 64) threads = 64;
     judge_job *j = zs_xcalloc(1, sizeof *j);
