@@ -1111,7 +1111,7 @@ static const char *TRAIN_SCRIPT =
     "sync\n"
     "key N\n"
     "click tab/Train\n"
-    "wait 3\n"
+    "wait_train 0\n"   /* the first grid: the fixed faces with the starting weights */
     "sync\n"
     "echo t0\n"
     "print train\n"
