@@ -27,7 +27,7 @@ static void usage(FILE *out)
             "usage: zspace train --data FACES.zsf --out MODEL.safetensors [--epochs E | --steps N]\n"
             "                    [--batch 64] [--threads 2] [--z 128] [--beta 1] [--lr 5e-4] [--seed S]\n"
             "                    [--kl-warmup STEPS] [--loss sse|bce] [--grid-every K] [--ckpt-every K]\n"
-            "                    [--log-every K] [--resume]\n\n"
+            "                    [--log-every K] [--resume | --init WEIGHTS.safetensors]\n\n"
             "Trains the dfc64 VAE (or its 128-pixel variant, by the cache's face size) on the train split.\n"
             "Writes MODEL.safetensors (weights, Adam state, training position), MODEL.metrics.csv, and\n"
             "every K steps a grid of 8 fixed validation faces above their reconstructions into\n"
@@ -37,6 +37,8 @@ static void usage(FILE *out)
             "  --beta B                 KL weight (default 1); --kl-warmup ramps it from 0 over STEPS\n"
             "  --lr R                   Adam learning rate (default 5e-4; with --resume it replaces the\n"
             "                           checkpoint's rate, e.g. to lower it for the last epochs)\n"
+            "  --init WEIGHTS           start from these weights (e.g. the shipped model, or one exported\n"
+            "                           with zspace export) with a fresh optimizer, at step 0\n"
             "  --grid-every K           reconstruction grid interval in steps (default 500; 0 = never)\n"
             "  --ckpt-every K           checkpoint interval in steps (default 1000)\n"
             "  --log-every K            metrics CSV interval in steps (default 20)\n");
@@ -122,7 +124,7 @@ static const char *fmt_eta(char *buf, size_t n, double s)
 
 int zs_cmd_train(int argc, char **argv)
 {
-    const char *data = NULL, *out = NULL, *loss_name = "sse";
+    const char *data = NULL, *out = NULL, *loss_name = "sse", *init = NULL;
     long epochs = 0, steps = 0, batch = 64, threads = 0, z = 128, seed = 1, warm = 0;
     long grid_every = 500, ckpt_every = 1000, log_every = 20;
     double beta = 1.0, lr = 5e-4;
@@ -140,6 +142,7 @@ int zs_cmd_train(int argc, char **argv)
         if (zs_arg_str(argc, argv, &i, "--data", &data, &bad)) continue;
         if (zs_arg_str(argc, argv, &i, "--out", &out, &bad)) continue;
         if (zs_arg_str(argc, argv, &i, "--loss", &loss_name, &bad)) continue;
+        if (zs_arg_str(argc, argv, &i, "--init", &init, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--epochs", &epochs, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--steps", &steps, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--batch", &batch, &bad)) continue;
@@ -193,6 +196,25 @@ int zs_cmd_train(int argc, char **argv)
     zs_ckpt_info info = {0};
     zs_vae_config cfg = zs_vae_config_for_image(zs_cache_size(cache), (int)z);
     int have_ckpt = resume && access(out, F_OK) == 0;
+    zs_ckpt_info init_info = {0};
+    if (init && have_ckpt) {
+        fprintf(stderr, "zspace train: --resume found %s, so --init %s is not used\n", out, init);
+        init = NULL;
+    }
+    if (init) {
+        if (zs_ckpt_read_info(init, &init_info) != ZS_OK) {
+            fprintf(stderr, "zspace train: --init: %s\n", zs_last_error());
+            zs_cache_close(cache);
+            return 1;
+        }
+        if (init_info.cfg.image != cfg.image) {
+            fprintf(stderr, "zspace train: --init: %s is a %d-pixel model, %s has %d-pixel faces\n", init,
+                    init_info.cfg.image, data, cfg.image);
+            zs_cache_close(cache);
+            return 1;
+        }
+        cfg = init_info.cfg;
+    }
     if (resume && !have_ckpt) fprintf(stderr, "zspace train: --resume: %s does not exist yet, starting anew\n", out);
     if (have_ckpt) {
         if (zs_ckpt_read_info(out, &info) != ZS_OK) {
@@ -219,6 +241,15 @@ int zs_cmd_train(int argc, char **argv)
     }
     zs_vae *m = zs_vae_create(&cfg);
     zs_vae_init(m, (uint64_t)seed);
+    if (init) {
+        if (zs_ckpt_load_into(init, m, NULL, &init_info) != ZS_OK) {
+            fprintf(stderr, "zspace train: --init: %s\n", zs_last_error());
+            zs_vae_destroy(m);
+            zs_cache_close(cache);
+            return 1;
+        }
+        fprintf(stderr, "starting from the weights of %s (trained %ld steps)\n", init, init_info.step);
+    }
     zs_trainer *tr;
     zs_trainer_desc td = {.cache = cache, .model = m, .batch = (int)batch, .threads = (int)threads, .lr = (float)lr,
                           .beta = (float)beta, .beta_zero = beta == 0, .kl_warmup = warm, .loss = loss,
