@@ -546,6 +546,15 @@ int main(void)
     test_upconv((zs_upconv_shape){1, 2, 3, 5, 16}, 0);
     /* direct path (OC <= 4) like the output layer, smaller: flat runs of 7 x 11 = 9 vectors and a tail */
     test_upconv((zs_upconv_shape){2, 8, 7, 9, 3}, 1);
+    /* packed windowed GEMM (no im2col): W = 8 (two 8-float row pieces per vector), two images, OC = 11
+     * (8 x 16 tiles then a 4-row panel with 3 rows); W = 16 and W = 32 (one or two vectors per row) */
+    test_upconv((zs_upconv_shape){2, 3, 2, 8, 11}, 1);
+    test_upconv((zs_upconv_shape){1, 2, 3, 16, 8}, 0);
+    test_upconv((zs_upconv_shape){1, 2, 2, 32, 5}, 1);
+    /* direct path with OC = 1, 2 and 4 (each a separate register tile) */
+    test_upconv((zs_upconv_shape){1, 3, 5, 6, 1}, 1);
+    test_upconv((zs_upconv_shape){1, 2, 4, 7, 2}, 0);
+    test_upconv((zs_upconv_shape){1, 2, 3, 4, 4}, 1);
     test_dense(3, 17, 5);
     test_dense(1, 64, 32);
     test_bn(1, 0);

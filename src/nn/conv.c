@@ -438,13 +438,14 @@ static int upconv_chunk(const zs_upconv_shape *s) { return chunk_images(s->n, (s
  * is a flat shift and an output plane is a flat run of H*(W+2) values whose
  * last two columns are junk (never read back). SLACK covers reads past the
  * end by the largest shift. */
-#define SLACK 8
+#define SLACK 24
 static size_t pad_plane(const zs_upconv_shape *s) { return (size_t)(s->h + 2) * (s->w + 2); }
 
 static size_t upconv_direct_scratch(const zs_upconv_shape *s)
 {
     size_t pl = pad_plane(s), run = (size_t)s->h * (s->w + 2);
-    return (size_t)s->c * pl + (size_t)4 * s->oc * pl + SLACK + 4 * run + zs_upconv_weff_size(s);
+    /* + 64 OC: the packed path's runs are rounded up to 16 */
+    return (size_t)s->c * pl + (size_t)4 * s->oc * pl + SLACK + 4 * run + 64 * (size_t)s->oc + zs_upconv_weff_size(s);
 }
 
 size_t zs_upconv_scratch_size(const zs_upconv_shape *s)
@@ -711,6 +712,95 @@ static void gemm_panels(int m, int k, int n, const float *wp, const float *b, si
 #pragma GCC pop_options
 #endif
 
+/* full unrolling, so the tile's accumulators live in registers */
+#if defined(__clang__)
+#define ZS_UNROLL _Pragma("clang loop unroll(full)")
+#else
+#define ZS_UNROLL _Pragma("GCC unroll 16")
+#endif
+
+/* The packed GEMM without im2col, for W = 8 or W a multiple of 16: phase
+ * (a, bp)'s column (i, j) of row (c, tap ty tx) is padded input (c, i + ty +
+ * a, j + tx + bp), so a run of 16 columns is one 16-float row piece of xq =
+ * xp + a (W+2) + bp (W % 16 == 0) or two 8-float ones (W = 8), read in place.
+ * c (m, H*W; ldc) = w (m, 4C) x those columns; w packed as for gemm_panels. */
+static int window_gemm_ok(const zs_upconv_shape *s) { return s->w == 8 || s->w % 16 == 0; }
+
+#ifndef __clang__
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=fast")
+#endif
+ZS_V8_INLINE zs_v16 window_load(const float *p, int two, size_t wp)
+{
+    return two ? zs_v16_load2(p, p + wp) : zs_v16_load(p);
+}
+
+ZS_V8_INLINE void gemm_window_t(const int two, int m, int C, int H, int W, const float *wpk, const float *xq, size_t pl,
+                                float *c, size_t ldc)
+{
+#ifdef __clang__
+#pragma clang fp contract(fast)
+#endif
+    size_t wp = (size_t)W + 2, k = (size_t)4 * C;
+    size_t toff[4] = {0, 1, wp, wp + 1};
+    int blocks = H * W / 16;
+    for (int jb = 0; jb < blocks; jb++) {
+        int i = two ? 2 * jb : jb * 16 / W, j0 = two ? 0 : jb * 16 % W;
+        const float *xb = xq + (size_t)i * wp + j0;
+        int p = 0;
+        for (; 4 * p + 8 <= m; p += 2) {   /* 8 x 16 tiles, as in gemm_panels */
+            const float *w0 = wpk + (size_t)p * k * 4, *w1 = w0 + k * 4;
+            zs_v16 a[8];
+            for (int r = 0; r < 8; r++) a[r] = zs_v16_zero();
+            for (int ch = 0; ch < C; ch++) {
+                const float *xc = xb + (size_t)ch * pl;
+                ZS_UNROLL
+                for (int t = 0; t < 4; t++) {
+                    zs_v16 bq = window_load(xc + toff[t], two, wp);
+                    const float *u = w0 + 4 * (4 * (size_t)ch + t), *v = w1 + 4 * (4 * (size_t)ch + t);
+                    a[0] += u[0] * bq;
+                    a[1] += u[1] * bq;
+                    a[2] += u[2] * bq;
+                    a[3] += u[3] * bq;
+                    a[4] += v[0] * bq;
+                    a[5] += v[1] * bq;
+                    a[6] += v[2] * bq;
+                    a[7] += v[3] * bq;
+                }
+            }
+            for (int r = 0; r < 8; r++) zs_v16_store(c + (size_t)(4 * p + r) * ldc + 16 * jb, a[r]);
+        }
+        for (; 4 * p < m; p++) {   /* a last panel of 4 (or fewer real) rows */
+            const float *w0 = wpk + (size_t)p * k * 4;
+            int rows = m - 4 * p < 4 ? m - 4 * p : 4;
+            zs_v16 a[4];
+            for (int r = 0; r < 4; r++) a[r] = zs_v16_zero();
+            for (int ch = 0; ch < C; ch++) {
+                const float *xc = xb + (size_t)ch * pl;
+                for (int t = 0; t < 4; t++) {
+                    zs_v16 bq = window_load(xc + toff[t], two, wp);
+                    const float *u = w0 + 4 * (4 * (size_t)ch + t);
+                    a[0] += u[0] * bq;
+                    a[1] += u[1] * bq;
+                    a[2] += u[2] * bq;
+                    a[3] += u[3] * bq;
+                }
+            }
+            for (int r = 0; r < rows; r++) zs_v16_store(c + (size_t)(4 * p + r) * ldc + 16 * jb, a[r]);
+        }
+    }
+}
+
+ZS_SIMD_CLONES
+static void gemm_window(int m, int C, int H, int W, const float *wpk, const float *xq, size_t pl, float *c, size_t ldc)
+{
+    if (W == 8) gemm_window_t(1, m, C, H, W, wpk, xq, pl, c, ldc);
+    else gemm_window_t(0, m, C, H, W, wpk, xq, pl, c, ldc);
+}
+#ifndef __clang__
+#pragma GCC pop_options
+#endif
+
 /* GEMM path of the forward; the phase GEMMs run through OpenBLAS on weff, or
  * (packed != NULL) through gemm_panels on weights packed once. */
 static void upconv_forward_gemm(const zs_upconv_shape *s, const float *x, const float *weff, const float *packed,
@@ -726,6 +816,14 @@ static void upconv_forward_gemm(const zs_upconv_shape *s, const float *x, const 
         pad_planes(cs.n * s->c, s->h, W, x + i0 * xi, xp);
         for (int ph = 0; ph < 4; ph++) {
             float *out = t4 + ph * s->oc * np;
+            if (packed && window_gemm_ok(s)) {
+                size_t pl = pad_plane(s);
+                for (int n = 0; n < cs.n; n++)
+                    gemm_window(s->oc, s->c, s->h, W, packed + (size_t)ph * ((s->oc + 3) / 4) * 4 * k4,
+                                xp + (size_t)n * s->c * pl + (size_t)(ph >> 1) * (W + 2) + (ph & 1), pl, out + n * hw,
+                                np);
+                continue;
+            }
             upconv_im2col(s, cs.n, xp, ph >> 1, ph & 1, cols);
             if (packed)
                 gemm_panels(s->oc, k4, (int)np, packed + (size_t)ph * ((s->oc + 3) / 4) * 4 * k4, cols, np, out, np);
@@ -759,8 +857,13 @@ size_t zs_upconv_packed_size(const zs_upconv_shape *s)
 
 void zs_upconv_pack_weights(const zs_upconv_shape *s, const float *weff, float *packed)
 {
-    if (upconv_direct(s)) {
-        memcpy(packed, weff, sizeof(float) * zs_upconv_weff_size(s));
+    if (upconv_direct(s)) {   /* (C, 4 phases, OC, 4 taps): direct_tile reads a channel's 16 OC in a row */
+        size_t k4 = (size_t)4 * s->c;
+        for (int c = 0; c < s->c; c++)
+            for (int ph = 0; ph < 4; ph++)
+                for (int o = 0; o < s->oc; o++)
+                    memcpy(packed + (((size_t)c * 4 + ph) * s->oc + o) * 4, weff + ((size_t)ph * s->oc + o) * k4 + 4 * c,
+                           4 * sizeof(float));
         return;
     }
     int k4 = 4 * s->c, panels = (s->oc + 3) / 4;
@@ -774,10 +877,91 @@ void zs_upconv_pack_weights(const zs_upconv_shape *s, const float *weff, float *
                 }
 }
 
+/* The inference direct path (OC <= 4, the decoder's last layer): 16 outputs
+ * of every phase and output channel at a time in registers; the 9 shifted
+ * input vectors of a channel are loaded once and feed all 16 phase taps that
+ * read them (the training path's axpy4 streams the accumulators through
+ * memory once per channel and phase instead). Inference only, so a * b + c
+ * fuses into FMA here as in gemm_panels. Reads up to 16 + 2 (W + 2) + 1
+ * floats past a plane's run: SLACK and the next plane cover it. */
+#ifndef __clang__
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=fast")
+#endif
+ZS_V8_INLINE void direct_tile(const int OC, int C, size_t pl, int wp, const float *xq, const float *w, float *out,
+                              size_t runp)
+{
+#ifdef __clang__
+#pragma clang fp contract(fast)
+#endif
+    zs_v16 acc[4][4];
+    ZS_UNROLL
+    for (int ph = 0; ph < 4; ph++)
+        ZS_UNROLL
+        for (int o = 0; o < OC; o++) acc[ph][o] = zs_v16_zero();
+    for (int c = 0; c < C; c++) {
+        const float *x0 = xq + (size_t)c * pl;
+        zs_v16 v[3][3];
+        ZS_UNROLL
+        for (int dy = 0; dy < 3; dy++)
+            ZS_UNROLL
+            for (int dx = 0; dx < 3; dx++) v[dy][dx] = zs_v16_load(x0 + (size_t)dy * wp + dx);
+        ZS_UNROLL
+        for (int ph = 0; ph < 4; ph++) {
+            int a = ph >> 1, bp = ph & 1;
+            ZS_UNROLL
+            for (int o = 0; o < OC; o++) {
+                const float *t = w + (((size_t)c * 4 + ph) * OC + o) * 4;
+                acc[ph][o] += t[0] * v[a][bp];
+                acc[ph][o] += t[1] * v[a][bp + 1];
+                acc[ph][o] += t[2] * v[a + 1][bp];
+                acc[ph][o] += t[3] * v[a + 1][bp + 1];
+            }
+        }
+    }
+    ZS_UNROLL
+    for (int o = 0; o < OC; o++)
+        ZS_UNROLL
+        for (int ph = 0; ph < 4; ph++) zs_v16_store(out + (size_t)(o * 4 + ph) * runp, acc[ph][o]);
+}
+
+ZS_SIMD_CLONES
+static void direct_runs(int oc, int C, size_t pl, int wp, size_t runp, const float *xp, const float *w, float *out)
+{
+    for (size_t q = 0; q < runp; q += 16) switch (oc) {
+        case 1: direct_tile(1, C, pl, wp, xp + q, w, out + q, runp); break;
+        case 2: direct_tile(2, C, pl, wp, xp + q, w, out + q, runp); break;
+        case 3: direct_tile(3, C, pl, wp, xp + q, w, out + q, runp); break;
+        default: direct_tile(4, C, pl, wp, xp + q, w, out + q, runp); break;
+        }
+}
+#ifndef __clang__
+#pragma GCC pop_options
+#endif
+
+static void upconv_forward_direct_packed(const zs_upconv_shape *s, const float *x, const float *packed, const float *b,
+                                         float *y, float *scratch)
+{
+    int C = s->c, H = s->h, W = s->w, wp = W + 2;
+    size_t pl = pad_plane(s), run = (size_t)H * wp, runp = (run + 15) / 16 * 16;
+    float *xp = scratch, *acc = xp + (size_t)C * pl + SLACK;
+    memset(xp + (size_t)C * pl, 0, sizeof(float) * SLACK);
+    for (int n = 0; n < s->n; n++) {
+        pad_planes(C, H, W, x + (size_t)n * C * H * W, xp);
+        direct_runs(s->oc, C, pl, wp, runp, xp, packed, acc);
+        for (int o = 0; o < s->oc; o++) {
+            float bias = b ? b[o] : 0.0f, *yo = y + ((size_t)n * s->oc + o) * 4 * H * W;
+            const float *p = acc + (size_t)o * 4 * runp;
+            interleave_rows(H, W, (size_t)wp, 0, p, p + runp, bias, yo);
+            interleave_rows(H, W, (size_t)wp, 1, p + 2 * runp, p + 3 * runp, bias, yo);
+        }
+    }
+}
+
 void zs_upconv_forward_packed(const zs_upconv_shape *s, const float *x, const float *packed, const float *b, float *y,
                               float *scratch)
 {
-    if (upconv_direct(s)) upconv_forward_direct(s, x, packed, b, y, scratch);
+    if (upconv_direct(s)) upconv_forward_direct_packed(s, x, packed, b, y, scratch);
     else upconv_forward_gemm(s, x, NULL, packed, b, y, scratch);
 }
 

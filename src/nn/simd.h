@@ -50,6 +50,19 @@ ZS_V8_INLINE zs_v16 zs_v16_load(const float *p)
     return v;
 }
 ZS_V8_INLINE void zs_v16_store(float *p, zs_v16 v) { memcpy(p, &v, sizeof v); }
+/* 8 floats at p then 8 at q */
+ZS_V8_INLINE zs_v16 zs_v16_load2(const float *p, const float *q)
+{
+#if defined(__clang__) || __GNUC__ >= 12
+    /* one register insert (memcpy into halves of a vector goes through the stack) */
+    return __builtin_shufflevector(zs_v8_load(p), zs_v8_load(q), 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+#else
+    zs_v16 v;
+    memcpy(&v, p, sizeof v / 2);
+    memcpy((char *)&v + sizeof v / 2, q, sizeof v / 2);
+    return v;
+#endif
+}
 ZS_V8_INLINE zs_v16 zs_v16_zero(void) { return (zs_v16){0}; }
 ZS_V8_INLINE zs_v8 zs_v8_set1(float x) { return (zs_v8){x, x, x, x, x, x, x, x}; }
 ZS_V8_INLINE zs_v8 zs_v8_zero(void) { return zs_v8_set1(0.0f); }
