@@ -320,6 +320,34 @@ int main(int argc, char **argv)
         CHECK(zs_ckpt_read_info(path, &ti) == ZS_OK && ti.step == 8 && fabsf(ti.lr - 1e-4f) < 1e-9f);
     }
 
+    /* --init: start from a model's weights (an exported, weights-only file) */
+    CHECK(run(&o, "train --data faces.zsf --out ti.safetensors --init other.safetensors --steps 2 --batch 8 "
+                  "--grid-every 0") == 0 && has(o, "starting from the weights of other.safetensors"));
+    free(o);
+    CHECK(run(&o, "train --data faces.zsf --out ti2.safetensors --init lat.safetensors --steps 2") == 1 &&
+          has(o, "lat.safetensors"));
+    free(o);
+
+    /* the perceptual loss: a feature network, then training through it */
+    CHECK(run(&o, "train-features --data faces.zsf --out feat.safetensors --steps 12 --batch 16 --threads 2") == 0 &&
+          has(o, "saved feat.safetensors") && has(o, "no validation accuracy"));
+    free(o);
+    CHECK(run(&o, "train --data faces.zsf --out tp.safetensors --steps 3 --batch 8 --grid-every 0 --loss both "
+                  "--features feat.safetensors --feature-layers 1,2 --beta 0.5 --alpha 1") == 0 &&
+          has(o, "pixel + feature loss through feat.safetensors, blocks 1,2, weight 0.5; KL weight 1"));
+    free(o);
+    CHECK(run(&o, "train --data faces.zsf --out tp.safetensors --steps 3 --loss perceptual") == 2 &&
+          has(o, "needs --features"));
+    free(o);
+    CHECK(run(&o, "train --data faces.zsf --out tp.safetensors --steps 3 --alpha 2") == 2 && has(o, "--alpha"));
+    free(o);
+    CHECK(run(&o, "train --data faces.zsf --out tp2.safetensors --steps 3 --loss perceptual --features feat.safetensors "
+                  "--feature-layers 1,9") == 1 && has(o, "blocks 1..4"));
+    free(o);
+    CHECK(run(&o, "train --data faces.zsf --out tp2.safetensors --steps 3 --loss perceptual --features "
+                  "lat.safetensors") == 1 && has(o, "not a zspace feature network"));
+    free(o);
+
     /* judge: probes from the train latents, edits of the shipped val gallery;
      * adding Smiling must make more faces look smiling than before */
     char gallery[4096];

@@ -43,7 +43,8 @@ void zs_conv2d_forward_ref(const zs_conv_shape *s, const float *x, const float *
 void zs_conv2d_backward_ref(const zs_conv_shape *s, const float *x, const float *w, const float *dy,
                             float *dx, float *dw, float *db);
 /* Fast path (im2col + sgemm). Nothing is kept between forward and backward:
- * backward takes the forward's input x again. dx may be NULL (first layer). */
+ * backward takes the forward's input x again. dx may be NULL (first layer);
+ * dw and db may be NULL (a frozen layer: input gradients only). */
 void zs_conv2d_forward(const zs_conv_shape *s, const float *x, const float *w, const float *b, float *y,
                        float *scratch);
 void zs_conv2d_backward(const zs_conv_shape *s, const float *x, const float *w, const float *dy, float *dx,
@@ -86,6 +87,7 @@ void zs_upconv_forward_packed(const zs_upconv_shape *s, const float *x, const fl
 void zs_dense_forward_ref(int n, int in, int out, const float *x, const float *w, const float *b, float *y);
 void zs_dense_backward_ref(int n, int in, int out, const float *x, const float *w, const float *dy, float *dx,
                            float *dw, float *db);
+/* Fast path (sgemm/sgemv); in backward dx, dw and db may each be NULL. */
 void zs_dense_forward(int n, int in, int out, const float *x, const float *w, const float *b, float *y);
 void zs_dense_backward(int n, int in, int out, const float *x, const float *w, const float *dy, float *dx,
                        float *dw, float *db);

@@ -72,6 +72,11 @@ typedef struct zs_trainer_desc {
     long lr_warmup;             /* steps over which lr ramps up, counted from start_step (0: none); for
                                    fine-tuning trained weights with fresh Adam moments */
     zs_loss_kind loss;
+    /* feature-consistent loss (zs_train_desc): frozen network, blocks, weight, features only */
+    const struct zs_feat *features;
+    unsigned feat_layers;
+    float feat_weight;
+    int no_pixel_loss;
     uint64_t seed;
     int flip;                   /* random horizontal flips (default on: 0 -> on, negative -> off) */
     long max_steps;             /* stop after this many steps in total (0: no limit) */

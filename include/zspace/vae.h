@@ -65,6 +65,7 @@ static inline float *zs_vae_t(const zs_vae *m, float *params, int idx) { return 
 size_t zs_vae_param_count(const zs_vae *m);   /* trainable scalars */
 
 /* ---- training -------------------------------------------------------------- */
+struct zs_feat;   /* zspace/features.h */
 typedef struct zs_train_desc {
     int max_batch;        /* default 64 */
     int threads;          /* default: all CPUs */
@@ -73,11 +74,20 @@ typedef struct zs_train_desc {
     int beta_zero;
     zs_loss_kind loss;    /* default SSE */
     uint64_t seed;        /* noise stream for reparameterisation */
+    /* Feature-consistent ("perceptual") loss, zspace/features.h: rec +=
+     * feat_weight * (feature loss of the reconstruction against the input
+     * under the frozen network `features`, blocks in the bit set
+     * feat_layers). NULL: pixel loss only. no_pixel_loss: features only. */
+    const struct zs_feat *features;
+    unsigned feat_layers;
+    float feat_weight;    /* default 1 */
+    int no_pixel_loss;
 } zs_train_desc;
 
 typedef struct zs_step_stats {
     double loss;          /* mean over batch of rec + beta kl */
-    double rec, kl;       /* means over the batch */
+    double rec, kl;       /* means over the batch (rec: pixel + weighted feature loss) */
+    double feat;          /* mean over the batch of the feature loss, unweighted (0 without one) */
     double grad_norm;     /* L2 norm of the whole gradient */
     int batch;
     int skipped;          /* 1 when the loss or gradient was not finite: no update made */

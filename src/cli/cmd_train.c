@@ -5,6 +5,7 @@
  * same trainer on a background thread): steps are deterministic given
  * (seed, step), so a resumed run repeats an uninterrupted one. */
 #include "cli.h"
+#include "zspace/features.h"
 #include "zspace/trainer.h"
 
 #include <errno.h>
@@ -26,7 +27,8 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: zspace train --data FACES.zsf --out MODEL.safetensors [--epochs E | --steps N]\n"
             "                    [--batch 64] [--threads 2] [--z 128] [--beta 1] [--lr 5e-4] [--seed S]\n"
-            "                    [--kl-warmup STEPS] [--loss sse|bce] [--grid-every K] [--ckpt-every K]\n"
+            "                    [--kl-warmup STEPS] [--loss sse|bce|pixel|perceptual|both] [--grid-every K] [--ckpt-every K]\n"
+            "                    [--features FEAT.safetensors [--feature-layers 1,2,3] [--alpha A] [--beta B]]\n"
             "                    [--log-every K] [--resume | --init WEIGHTS.safetensors]\n\n"
             "Trains the dfc64 VAE (or its 128-pixel variant, by the cache's face size) on the train split.\n"
             "Writes MODEL.safetensors (weights, Adam state, training position), MODEL.metrics.csv, and\n"
@@ -35,6 +37,13 @@ static void usage(FILE *out)
             "continues from MODEL.safetensors exactly where it stopped.\n\n"
             "  --epochs E / --steps N   train until this many epochs / steps in total (default 10 epochs)\n"
             "  --beta B                 KL weight (default 1); --kl-warmup ramps it from 0 over STEPS\n"
+            "  --loss L                 sse (= pixel, the default) or bce: pixel reconstruction loss;\n"
+            "                           perceptual: the feature-consistent loss of DFC-VAE through the frozen\n"
+            "                           network --features (made by zspace train-features) on the blocks\n"
+            "                           --feature-layers (default 1,2,3); both: pixel SSE + that. With\n"
+            "                           perceptual or both, as in DFC-VAE: loss = alpha KL + beta Lrec, so\n"
+            "                           --alpha is the KL weight (default 1) and --beta the feature loss's\n"
+            "                           (default 1); give the same options again with --resume\n"
             "  --lr R                   Adam learning rate (default 5e-4; with --resume it replaces the\n"
             "                           checkpoint's rate, e.g. to lower it for the last epochs)\n"
             "  --init WEIGHTS           start from these weights (e.g. the shipped model, or one exported\n"
@@ -124,7 +133,9 @@ static const char *fmt_eta(char *buf, size_t n, double s)
 
 int zs_cmd_train(int argc, char **argv)
 {
-    const char *data = NULL, *out = NULL, *loss_name = "sse", *init = NULL;
+    const char *data = NULL, *out = NULL, *loss_name = "sse", *init = NULL, *feat_path = NULL, *feat_layers = "1,2,3";
+    double alpha = -1;
+    int beta_given = 0;
     long epochs = 0, steps = 0, batch = 64, threads = 0, z = 128, seed = 1, warm = 0;
     long grid_every = 500, ckpt_every = 1000, log_every = 20;
     double beta = 1.0, lr = 5e-4;
@@ -143,6 +154,9 @@ int zs_cmd_train(int argc, char **argv)
         if (zs_arg_str(argc, argv, &i, "--out", &out, &bad)) continue;
         if (zs_arg_str(argc, argv, &i, "--loss", &loss_name, &bad)) continue;
         if (zs_arg_str(argc, argv, &i, "--init", &init, &bad)) continue;
+        if (zs_arg_str(argc, argv, &i, "--features", &feat_path, &bad)) continue;
+        if (zs_arg_str(argc, argv, &i, "--feature-layers", &feat_layers, &bad)) continue;
+        if (zs_arg_float(argc, argv, &i, "--alpha", &alpha, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--epochs", &epochs, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--steps", &steps, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--batch", &batch, &bad)) continue;
@@ -153,7 +167,10 @@ int zs_cmd_train(int argc, char **argv)
         if (zs_arg_int(argc, argv, &i, "--grid-every", &grid_every, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--ckpt-every", &ckpt_every, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--log-every", &log_every, &bad)) continue;
-        if (zs_arg_float(argc, argv, &i, "--beta", &beta, &bad)) continue;
+        if (zs_arg_float(argc, argv, &i, "--beta", &beta, &bad)) {
+            beta_given = 1;
+            continue;
+        }
         if (zs_arg_float(argc, argv, &i, "--lr", &lr, &bad)) {
             lr_given = 1;
             continue;
@@ -175,11 +192,35 @@ int zs_cmd_train(int argc, char **argv)
         bad = 1;
     }
     zs_loss_kind loss = ZS_LOSS_SSE;
-    if (!bad && strcmp(loss_name, "sse") != 0) {
+    int perceptual = 0, no_pixel = 0;   /* --loss perceptual | both */
+    double feat_weight = 1;
+    if (!bad) {
         if (strcmp(loss_name, "bce") == 0)
             loss = ZS_LOSS_BCE;
-        else {
-            fprintf(stderr, "zspace train: --loss must be sse or bce\n");
+        else if (strcmp(loss_name, "perceptual") == 0)
+            perceptual = no_pixel = 1;
+        else if (strcmp(loss_name, "both") == 0)
+            perceptual = 1;
+        else if (strcmp(loss_name, "sse") != 0 && strcmp(loss_name, "pixel") != 0) {
+            fprintf(stderr, "zspace train: --loss must be sse (pixel), bce, perceptual or both, not '%s'\n", loss_name);
+            bad = 1;
+        }
+    }
+    if (!bad && perceptual != (feat_path != NULL)) {
+        fprintf(stderr, perceptual ? "zspace train: --loss %s needs --features FEAT.safetensors (zspace train-features)\n"
+                                   : "zspace train: --features is used by --loss perceptual or both\n",
+                loss_name);
+        bad = 1;
+    }
+    if (!bad && !perceptual && alpha >= 0) {
+        fprintf(stderr, "zspace train: --alpha (DFC-VAE's KL weight) goes with --loss perceptual or both; use --beta\n");
+        bad = 1;
+    }
+    if (!bad && perceptual) {   /* DFC-VAE's names: alpha KL, beta reconstruction */
+        feat_weight = beta_given ? beta : 1.0;
+        beta = alpha >= 0 ? alpha : 1.0;
+        if (!(feat_weight > 0)) {
+            fprintf(stderr, "zspace train: --beta (the feature loss weight) must be > 0\n");
             bad = 1;
         }
     }
@@ -250,13 +291,32 @@ int zs_cmd_train(int argc, char **argv)
         }
         fprintf(stderr, "starting from the weights of %s (trained %ld steps)\n", init, init_info.step);
     }
+    zs_feat *feat = NULL;
+    unsigned layers = 0;
+    if (feat_path) {
+        zs_status fs = zs_feat_load(feat_path, &feat);
+        if (fs == ZS_OK && feat->cfg.image != cfg.image)
+            fs = zs_errorf(ZS_ERR_ARG, "%s takes %d-pixel faces, the model %d", feat_path, feat->cfg.image, cfg.image);
+        if (fs == ZS_OK) fs = zs_feat_parse_layers(feat, feat_layers, &layers);
+        if (fs != ZS_OK) {
+            fprintf(stderr, "zspace train: --features: %s\n", zs_last_error());
+            zs_feat_destroy(feat);
+            zs_vae_destroy(m);
+            zs_cache_close(cache);
+            return 1;
+        }
+        fprintf(stderr, "%s loss through %s, blocks %s, weight %g; KL weight %g\n", no_pixel ? "feature" : "pixel + feature",
+                feat_path, feat_layers, feat_weight, beta);
+    }
     zs_trainer *tr;
     zs_trainer_desc td = {.cache = cache, .model = m, .batch = (int)batch, .threads = (int)threads, .lr = (float)lr,
                           .beta = (float)beta, .beta_zero = beta == 0, .kl_warmup = warm, .loss = loss,
-                          .seed = (uint64_t)seed, .publish_every = (int)log_every,
+                          .features = feat, .feat_layers = layers, .feat_weight = (float)feat_weight,
+                          .no_pixel_loss = no_pixel, .seed = (uint64_t)seed, .publish_every = (int)log_every,
                           .stop_flag = (const volatile int *)&interrupted};
     if (zs_trainer_create(&tr, &td) != ZS_OK) {
         fprintf(stderr, "zspace train: %s\n", zs_last_error());
+        zs_feat_destroy(feat);
         zs_vae_destroy(m);
         zs_cache_close(cache);
         return 1;
@@ -265,6 +325,7 @@ int zs_cmd_train(int argc, char **argv)
         if (zs_trainer_load(tr, out, &info) != ZS_OK) {
             fprintf(stderr, "zspace train: cannot resume: %s\n", zs_last_error());
             zs_trainer_destroy(tr);
+            zs_feat_destroy(feat);
             zs_vae_destroy(m);
             zs_cache_close(cache);
             return 1;
@@ -368,6 +429,7 @@ int zs_cmd_train(int argc, char **argv)
     free(csv_path);
     free(grid_dir);
     zs_trainer_destroy(tr);
+    zs_feat_destroy(feat);
     zs_vae_destroy(m);
     zs_cache_close(cache);
     return rc;

@@ -9,6 +9,7 @@
 static const zs_cli_command commands[] = {
     {"prepare", zs_cmd_prepare, "decode a CelebA directory into a face cache (.zsf)"},
     {"train", zs_cmd_train, "train the VAE on a face cache (resumable)"},
+    {"train-features", zs_cmd_train_features, "train the attribute CNN the perceptual loss compares features of"},
     {"eval", zs_cmd_eval, "reconstruction error and KL of a model on a split"},
     {"recon", zs_cmd_recon, "write photos beside their reconstructions"},
     {"export", zs_cmd_export, "write a model's weights without optimizer state (for shipping)"},

@@ -327,8 +327,8 @@ void zs_conv2d_backward(const zs_conv_shape *s, const float *x, const float *w, 
             gather_nchw(n, s->oc, q.p, dyc, tmp);
             dyc = tmp;
         }
-        /* dW (OC, K) += dy (OC, NP) x cols^T (NP, K) */
-        zs_sgemm(ZS_N, ZS_T, s->oc, q.k, np, 1.0f, dyc, np, cols, np, 1.0f, dw, q.k);
+        /* dW (OC, K) += dy (OC, NP) x cols^T (NP, K); none for a frozen layer */
+        if (dw) zs_sgemm(ZS_N, ZS_T, s->oc, q.k, np, 1.0f, dyc, np, cols, np, 1.0f, dw, q.k);
         if (!dx) continue;
         /* dcols (K, NP) = W^T (K, OC) x dy (OC, NP) */
         zs_sgemm(ZS_T, ZS_N, q.k, np, s->oc, 1.0f, w, q.k, dyc, np, 0.0f, dcols, np);

@@ -42,8 +42,8 @@ void zs_dense_forward(int n, int in, int out, const float *x, const float *w, co
 void zs_dense_backward(int n, int in, int out, const float *x, const float *w, const float *dy, float *dx, float *dw,
                        float *db)
 {
-    /* dW (OUT, IN) += dy^T (OUT, N) x (N, IN) */
-    zs_sgemm(ZS_T, ZS_N, out, in, n, 1.0f, dy, out, x, in, 1.0f, dw, in);
+    /* dW (OUT, IN) += dy^T (OUT, N) x (N, IN); none for a frozen layer */
+    if (dw) zs_sgemm(ZS_T, ZS_N, out, in, n, 1.0f, dy, out, x, in, 1.0f, dw, in);
     if (db)
         for (int i = 0; i < n; i++)
             for (int o = 0; o < out; o++) db[o] += dy[(size_t)i * out + o];

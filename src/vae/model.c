@@ -16,6 +16,7 @@
  * of a few images; backward recomputes it from the layer input) and a
  * gradient block (member 0 uses the context's own). */
 #include "zspace/vae.h"
+#include "zspace/features.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -211,8 +212,10 @@ typedef struct member_ws {
     float *grad;                                 /* member 0: the context's */
     float mean_e[ZS_VAE_MAX_BLOCKS][1024], invstd_e[ZS_VAE_MAX_BLOCKS][1024];
     float mean_d[ZS_VAE_MAX_BLOCKS][1024], invstd_d[ZS_VAE_MAX_BLOCKS][1024];
-    double rec, kl, gnorm2;
+    double rec, kl, gnorm2, feat;
     double *kl_dim;
+    zs_feat_ctx *fx, *fr;                        /* feature loss: inputs' and reconstructions' activations */
+    float *dr;                                   /* its gradient at the reconstructions */
 } member_ws;
 
 struct zs_vae_train {
@@ -289,7 +292,14 @@ zs_vae_train *zs_vae_train_create(zs_vae *m, const zs_train_desc *desc)
         w->scratch = zs_alloc_aligned(sizeof(float) * scratch);
         w->grad = k == 0 ? t->grad : zs_alloc_aligned(sizeof(float) * ntrain);
         w->kl_dim = zs_xcalloc((size_t)c->z, sizeof(double));
+        if (desc->features) {
+            ZS_ASSERT(desc->features->cfg.image == c->image && desc->feat_layers);
+            w->fx = zs_feat_ctx_create(desc->features, t->slice);
+            w->fr = zs_feat_ctx_create(desc->features, t->slice);
+            w->dr = zs_alloc_aligned(sizeof(float) * d->img * t->slice);
+        }
     }
+    if (t->d.features && !(t->d.feat_weight > 0)) t->d.feat_weight = 1.0f;
     size_t zb = (size_t)c->z * B, fb = (size_t)d->flat * B;
     t->mu = zs_alloc_aligned(sizeof(float) * zb);
     t->logvar = zs_alloc_aligned(sizeof(float) * zb);
@@ -319,6 +329,9 @@ void zs_vae_train_destroy(zs_vae_train *t)
         zs_free_aligned(w->scratch);
         if (k) zs_free_aligned(w->grad);
         free(w->kl_dim);
+        zs_feat_ctx_destroy(w->fx);
+        zs_feat_ctx_destroy(w->fr);
+        zs_free_aligned(w->dr);
     }
     free(t->ws);
     for (int i = 0; i < nb; i++) {
@@ -407,7 +420,7 @@ static void train_member(void *arg, int tid, int nt)
 
     memset(G, 0, sizeof(float) * m->table.ntrain);
     memset(w->kl_dim, 0, sizeof(double) * (size_t)Z);
-    w->rec = w->kl = w->gnorm2 = 0;
+    w->rec = w->kl = w->gnorm2 = w->feat = 0;
 
     /* ---- forward: encoder ---- */
     const float *in = t->x + lo * d->img;
@@ -448,8 +461,17 @@ static void train_member(void *arg, int tid, int nt)
 
     /* ---- loss ---- */
     float *dlogits = t->d_dec[nb - 1] + lo * d->img;
-    w->rec = zs_recon_loss(t->d.loss, n, (int)d->img, t->dec_pre[nb - 1] + lo * d->img, in, t->x + lo * d->img, scale,
-                           dlogits, NULL);
+    if (t->d.no_pixel_loss) memset(dlogits, 0, sizeof(float) * (size_t)n * d->img);
+    else
+        w->rec = zs_recon_loss(t->d.loss, n, (int)d->img, t->dec_pre[nb - 1] + lo * d->img, in, t->x + lo * d->img,
+                               scale, dlogits, NULL);
+    if (t->d.features && n) {
+        /* through the frozen feature network to the reconstruction, then
+         * through the sigmoid: dlogit = dr * y (1 - y) */
+        w->feat = zs_feat_loss(w->fx, w->fr, t->x + lo * d->img, in, n, t->d.feat_layers, t->d.feat_weight * scale, w->dr);
+        w->rec += t->d.feat_weight * w->feat;
+        for (size_t k = 0; k < (size_t)n * d->img; k++) dlogits[k] += w->dr[k] * in[k] * (1.0f - in[k]);
+    }
     float *dmu = t->dmu + lo * Z, *dlv = t->dlogvar + lo * Z, *dz = t->dz + lo * Z;
     w->kl = zs_kl_loss(n, Z, mu, lv, t->beta, scale, dmu, dlv, w->kl_dim);
 
@@ -538,15 +560,16 @@ static void run_step(zs_vae_train *t, const float *x, int batch, const float *ep
     /* A batch smaller than the team leaves members without images; they still
      * meet every barrier with empty slices. */
     zs_team_run(t->team, train_member, t);
-    double rec = 0, kl = 0, g2 = 0;
+    double rec = 0, kl = 0, g2 = 0, feat = 0;
     memset(t->kl_dim, 0, sizeof(double) * (size_t)m->cfg.z);
     for (int k = 0; k < t->nt; k++) {
         rec += t->ws[k].rec;
+        feat += t->ws[k].feat;
         kl += t->ws[k].kl;
         g2 += t->ws[k].gnorm2;
         for (int j = 0; j < m->cfg.z; j++) t->kl_dim[j] += t->ws[k].kl_dim[j];
     }
-    zs_step_stats st = {.rec = rec / batch, .kl = kl / batch, .batch = batch, .grad_norm = sqrt(g2)};
+    zs_step_stats st = {.rec = rec / batch, .kl = kl / batch, .feat = feat / batch, .batch = batch, .grad_norm = sqrt(g2)};
     st.loss = st.rec + t->beta * st.kl;
     if (do_adam) {
         if (!isfinite(st.loss) || !isfinite(st.grad_norm)) t->skipped = 1;

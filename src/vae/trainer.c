@@ -103,7 +103,9 @@ zs_status zs_trainer_create(zs_trainer **out, const zs_trainer_desc *desc)
     tr->z = cfg->z;
     tr->t = zs_vae_train_create(tr->m, &(zs_train_desc){.max_batch = d.batch, .threads = d.threads, .lr = d.lr,
                                                          .beta = d.beta, .beta_zero = d.beta_zero, .loss = d.loss,
-                                                         .seed = d.seed});
+                                                         .seed = d.seed, .features = d.features,
+                                                         .feat_layers = d.feat_layers, .feat_weight = d.feat_weight,
+                                                         .no_pixel_loss = d.no_pixel_loss});
     zs_vae_train_set_steps(tr->t, d.start_step);
     tr->step = d.start_step;
     tr->epoch = d.start_epoch;

@@ -1,0 +1,2 @@
+# The perceptual loss's feature network: gradients, training, files.
+zs_add_test(test_features test_features.c TIMEOUT 300 LABELS threads)
