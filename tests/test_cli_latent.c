@@ -320,6 +320,23 @@ int main(int argc, char **argv)
         CHECK(zs_ckpt_read_info(path, &ti) == ZS_OK && ti.step == 8 && fabsf(ti.lr - 1e-4f) < 1e-9f);
     }
 
+    /* stats of the latent cloud: summary printed, CSVs and pictures written */
+    CHECK(run(&o, "stats --model '%s' --latents lat.safetensors --out st", model) == 0 &&
+          has(o, "centre of the cloud") && has(o, "sqrt(Z) = 11.3137") && has(o, "strongest correlations"));
+    free(o);
+    {
+        struct stat s1, s2;
+        char p1[4096], p2[4096];
+        snprintf(p1, sizeof p1, "%s/st/correlation.png", g_tmp);
+        snprintf(p2, sizeof p2, "%s/st/components.csv", g_tmp);
+        CHECK(stat(p1, &s1) == 0 && stat(p2, &s2) == 0 && s2.st_size > 128 * 10);
+    }
+    CHECK(run(&o, "stats --model '%s' --latents lat.safetensors --out st --split sideways", model) == 2);
+    free(o);
+    CHECK(run(&o, "stats --model other.safetensors --latents lat.safetensors --out st") == 1 &&
+          has(o, "another model"));
+    free(o);
+
     /* --init: start from a model's weights (an exported, weights-only file) */
     CHECK(run(&o, "train --data faces.zsf --out ti.safetensors --init other.safetensors --steps 2 --batch 8 "
                   "--grid-every 0") == 0 && has(o, "starting from the weights of other.safetensors"));

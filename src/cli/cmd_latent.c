@@ -1,6 +1,8 @@
-/* zspace encode | attrs | edit | interp | sample | sweep: the latent toolkit
- * from the command line. Each command is a thin layer over zspace/latent.h. */
+/* zspace encode | attrs | edit | interp | sample | sweep | judge | stats: the
+ * latent toolkit from the command line. Each command is a thin layer over
+ * zspace/latent.h (and zspace/analysis.h). */
 #include "cli.h"
+#include "zspace/analysis.h"
 #include "zspace/latent.h"
 #include "zspace/trainer.h"
 
@@ -895,6 +897,97 @@ out_l:
     zs_latents_free(&L);
 out_a:
     zs_attr_vectors_free(&A);
+    model_close(&mc);
+    return rc;
+}
+
+/* ---- stats ------------------------------------------------------------------------ */
+int zs_cmd_stats(int argc, char **argv)
+{
+    const char *model = NULL, *data = NULL, *lat = NULL, *out = NULL, *split = "all";
+    long threads = 0, bins = 40, seed = 1;
+    int bad = 0;
+    for (int i = 1; i < argc && !bad; i++) {
+        if (zs_arg_flag(argv, i, "--help") || zs_arg_flag(argv, i, "-h")) {
+            printf("usage: zspace stats --model M (--data FACES.zsf | --latents L) --out DIR\n"
+                   "                    [--split all|train|val|test] [--bins 40] [--seed S] [--threads N]\n\n"
+                   "What the cloud of encoded faces (their mu) looks like: per-component mean, spread and\n"
+                   "histogram (dominant components first), the correlation matrix and its strongest pairs, how\n"
+                   "far the cloud's centre sits from the origin, and the latents' norms against sqrt(Z) and\n"
+                   "against as many samples of the prior N(0, I). Writes into DIR: components.csv,\n"
+                   "correlation.csv, pairs.csv, summary.txt (also printed), histograms.png, correlation.png\n"
+                   "(red positive, blue negative) and norms.png (faces orange, prior grey, sqrt(Z) black).\n");
+            return 0;
+        }
+        if (zs_arg_str(argc, argv, &i, "--model", &model, &bad)) continue;
+        if (zs_arg_str(argc, argv, &i, "--data", &data, &bad)) continue;
+        if (zs_arg_str(argc, argv, &i, "--latents", &lat, &bad)) continue;
+        if (zs_arg_str(argc, argv, &i, "--out", &out, &bad)) continue;
+        if (zs_arg_str(argc, argv, &i, "--split", &split, &bad)) continue;
+        if (zs_arg_int(argc, argv, &i, "--bins", &bins, &bad)) continue;
+        if (zs_arg_int(argc, argv, &i, "--seed", &seed, &bad)) continue;
+        if (zs_arg_int(argc, argv, &i, "--threads", &threads, &bad)) continue;
+        fprintf(stderr, "zspace stats: unknown option '%s'\n", argv[i]);
+        bad = 1;
+    }
+    zs_data_split sp = ZS_SPLIT_ALL;
+    if (!bad && strcmp(split, "all") != 0) {
+        if (strcmp(split, "train") == 0) sp = ZS_SPLIT_TRAIN;
+        else if (strcmp(split, "val") == 0) sp = ZS_SPLIT_VAL;
+        else if (strcmp(split, "test") == 0) sp = ZS_SPLIT_TEST;
+        else {
+            fprintf(stderr, "zspace stats: --split must be all, train, val or test\n");
+            bad = 1;
+        }
+    }
+    if (!bad && (!model || !out)) {
+        fprintf(stderr, "zspace stats: --model and --out are required (see --help)\n");
+        bad = 1;
+    }
+    if (!bad && (bins < 2 || bins > 1000)) {
+        fprintf(stderr, "zspace stats: --bins must be 2..1000\n");
+        bad = 1;
+    }
+    if (bad) return 2;
+    model_ctx mc;
+    if (!model_open("stats", model, &mc)) return 1;
+    zs_latents L;
+    if (!latents_get("stats", &mc, data, lat, (int)threads, &L)) {
+        model_close(&mc);
+        return 1;
+    }
+    int *idx = NULL, n = zs_latents_split(&L, sp, &idx);
+    float *mu = zs_xmalloc(sizeof(float) * ((size_t)n * L.z + 1));
+    for (int i = 0; i < n; i++) memcpy(mu + (size_t)i * L.z, L.mu + (size_t)idx[i] * L.z, sizeof(float) * (size_t)L.z);
+    zs_latent_stats st;
+    int rc = 0;
+    if (zs_latent_stats_compute(mu, n, L.z, (int)bins, (uint64_t)seed, &st) != ZS_OK) {
+        fprintf(stderr, "zspace stats: %s\n", zs_last_error());
+        rc = 1;
+    } else {
+        if (zs_latent_stats_write(&st, out) != ZS_OK) {
+            fprintf(stderr, "zspace stats: %s\n", zs_last_error());
+            rc = 1;
+        } else {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/summary.txt", out);
+            FILE *f = fopen(path, "r");
+            char line[512];
+            while (f && fgets(line, sizeof line, f)) fputs(line, stdout);
+            if (f) fclose(f);
+            int pairs[10];
+            double r[5];
+            int k = zs_latent_top_pairs(&st, 5, pairs, r);
+            printf("strongest correlations:");
+            for (int q = 0; q < k; q++) printf(" %d-%d %.3f%s", pairs[2 * q], pairs[2 * q + 1], r[q], q + 1 < k ? "," : "");
+            printf("\nwrote %s/{components,correlation,pairs}.csv, summary.txt, histograms.png, correlation.png, norms.png\n",
+                   out);
+        }
+        zs_latent_stats_free(&st);
+    }
+    free(mu);
+    free(idx);
+    zs_latents_free(&L);
     model_close(&mc);
     return rc;
 }

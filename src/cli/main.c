@@ -19,6 +19,7 @@ static const zs_cli_command commands[] = {
     {"sweep", zs_cmd_sweep, "a grid of photos along one attribute vector"},
     {"interp", zs_cmd_interp, "interpolate between two photos (slerp or lerp)"},
     {"sample", zs_cmd_sample, "decode random samples (isotropic or dataset-fitted)"},
+    {"stats", zs_cmd_stats, "statistics of the latent cloud: spreads, correlations, norms (CSV and PNG)"},
     {"judge", zs_cmd_judge, "how well an attribute edit works, judged on held-out faces"},
     {"gui", zs_cmd_gui, "open the explorer window (also: zspace with no arguments)"},
 };

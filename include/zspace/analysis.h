@@ -1,0 +1,57 @@
+/*
+ * zspace/analysis.h - what the cloud of encoded faces looks like: per
+ * component statistics and histograms, the correlation matrix and its
+ * strongest pairs, how far the cloud's centre sits from the origin, and the
+ * norms of the faces' latents against sqrt(Z) and against samples of the
+ * prior N(0, I) (`zspace stats`).
+ *
+ *     zs_latent_stats s;
+ *     zs_latent_stats_compute(L.mu, L.n, L.z, 40, seed, &s);
+ *     zs_latent_stats_write(&s, "stats/");    // CSVs and PNGs
+ *     zs_latent_stats_free(&s);
+ */
+#ifndef ZSPACE_ANALYSIS_H
+#define ZSPACE_ANALYSIS_H
+
+#include "zspace/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct zs_latent_stats {
+    int n, z;
+    double *mean, *std, *min, *max;      /* (z) over the faces; std with 1/n */
+    double *corr;                        /* (z, z) Pearson correlation; 0 where a std is 0 */
+    int *order;                          /* components by decreasing std: the dominant first */
+    double var_share_top;                /* fraction of the total variance in the top 10% of components */
+    double centre_norm;                  /* || mean || */
+    double centre_sigmas;                /* || mean || / sqrt(mean variance): the offset in units of the spread */
+    double norm_mean, norm_std;          /* of || mu_i || */
+    double prior_norm_mean, prior_norm_std;   /* of || e ||, e ~ N(0, I), as many samples as faces */
+    /* histograms: per component over [hist_lo, hist_hi] (one range for all),
+     * norms of faces and of prior samples over [norm_lo, norm_hi] */
+    int bins;
+    double hist_lo, hist_hi, norm_lo, norm_hi;
+    int *hist;                           /* (z, bins) */
+    int *norm_hist, *prior_norm_hist;    /* (bins) */
+} zs_latent_stats;
+
+/* mu (n, z) with n >= 2; bins in 2..1000; seed draws the prior samples. */
+zs_status zs_latent_stats_compute(const float *mu, int n, int z, int bins, uint64_t seed, zs_latent_stats *out);
+void zs_latent_stats_free(zs_latent_stats *s);
+/* The k most correlated pairs (|r| largest, i < j): pairs (k, 2), r (k).
+ * Returns how many (<= k). */
+int zs_latent_top_pairs(const zs_latent_stats *s, int k, int *pairs, double *r);
+/* Into dir (created if missing): components.csv (index, mean, std, min, max,
+ * rank by std), correlation.csv (z x z), pairs.csv (the 20 strongest),
+ * summary.txt, and the pictures histograms.png (one small histogram per
+ * component, dominant first, row-major), correlation.png (heatmap, red
+ * positive, blue negative) and norms.png (faces' norms in orange over the
+ * prior's in grey, with sqrt(Z) as a black line). */
+zs_status zs_latent_stats_write(const zs_latent_stats *s, const char *dir);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

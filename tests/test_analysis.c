@@ -1,0 +1,100 @@
+/* Latent-cloud statistics (zspace/analysis.h) on synthetic latents whose
+ * means, spreads and correlations are known. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "testutil.h"
+#include "zspace/analysis.h"
+#include "zspace/data.h"
+
+enum { N = 20000, Z = 6 };
+
+int main(void)
+{
+    /* x0 ~ N(2, 1); x1 = 1 + 0.8 (x0 - 2) + 0.6 e (r = 0.8); x2 ~ N(0, 0.25);
+     * x3 = -x2 + 0.05 e' (r ~ -0.995); x4 = 0.5 (no spread); x5 ~ N(0, 9) */
+    float *mu = malloc(sizeof(float) * N * Z);
+    for (int i = 0; i < N; i++) {
+        double a = zs_normal(1, i), b = zs_normal(2, i), c = zs_normal(3, i), d = zs_normal(4, i), e = zs_normal(5, i);
+        float *m = mu + (size_t)i * Z;
+        m[0] = (float)(2 + a);
+        m[1] = (float)(1 + 0.8 * a + 0.6 * b);
+        m[2] = (float)(0.5 * c);
+        m[3] = (float)(-0.5 * c + 0.05 * d);
+        m[4] = 0.5f;
+        m[5] = (float)(3 * e);
+    }
+    zs_latent_stats s;
+    CHECK(zs_latent_stats_compute(mu, N, Z, 30, 9, &s) == ZS_OK);
+    const double want_mean[Z] = {2, 1, 0, 0, 0.5, 0}, want_std[Z] = {1, 1, 0.5, sqrt(0.25 + 0.0025), 0, 3};
+    for (int j = 0; j < Z; j++) {
+        CHECKF(fabs(s.mean[j] - want_mean[j]) < 0.05, "mean %d: %g", j, s.mean[j]);
+        CHECKF(fabs(s.std[j] - want_std[j]) < 0.02 * want_std[j] + 1e-6, "std %d: %g", j, s.std[j]);
+    }
+    double r01 = s.corr[0 * Z + 1], r23 = s.corr[2 * Z + 3];
+    CHECKF(fabs(r01 - 0.8) < 0.02 && r23 < -0.99, "correlations %g %g", r01, r23);
+    CHECKF(s.corr[4 * Z + 0] == 0 && s.corr[4 * Z + 4] == 0 && s.corr[0] == 1, "a constant component has r = 0");
+    CHECK(fabs(s.corr[1 * Z + 0] - r01) == 0);
+    CHECKF(s.order[0] == 5 && s.order[Z - 1] == 4, "order %d ... %d", s.order[0], s.order[Z - 1]);
+    CHECKF(fabs(s.centre_norm - sqrt(5.25)) < 0.05, "centre %g", s.centre_norm);
+    /* E||e|| for e ~ N(0, I_6) = sqrt(2) Gamma(3.5) / Gamma(3) = 2.3499 */
+    CHECKF(fabs(s.prior_norm_mean - 2.3499) < 0.03, "prior norm %g", s.prior_norm_mean);
+    double want_norm = 0;
+    for (int i = 0; i < N; i++) {
+        double q = 0;
+        for (int j = 0; j < Z; j++) q += (double)mu[(size_t)i * Z + j] * mu[(size_t)i * Z + j];
+        want_norm += sqrt(q) / N;
+    }
+    CHECKF(fabs(s.norm_mean - want_norm) < 1e-9, "norm mean %g, %g", s.norm_mean, want_norm);
+    long tot = 0, ntot = 0, ptot = 0;
+    for (int b = 0; b < s.bins; b++) {
+        tot += s.hist[2 * s.bins + b];
+        ntot += s.norm_hist[b];
+        ptot += s.prior_norm_hist[b];
+    }
+    CHECK(tot == N && ntot == N && ptot == N);
+    /* x2's histogram peaks in the bin of 0 */
+    int zero_bin = (int)floor((0 - s.hist_lo) / (s.hist_hi - s.hist_lo) * s.bins), peak = 0;
+    for (int b = 0; b < s.bins; b++)
+        if (s.hist[2 * s.bins + b] > s.hist[2 * s.bins + peak]) peak = b;
+    CHECKF(abs(peak - zero_bin) <= 1, "x2 peaks in bin %d, 0 is in bin %d", peak, zero_bin);
+    int pairs[6];
+    double r[3];
+    CHECK(zs_latent_top_pairs(&s, 3, pairs, r) == 3);
+    CHECKF(pairs[0] == 2 && pairs[1] == 3 && pairs[2] == 0 && pairs[3] == 1 && fabs(r[0]) >= fabs(r[1]) &&
+               fabs(r[1]) >= fabs(r[2]),
+           "top pairs %d-%d %d-%d", pairs[0], pairs[1], pairs[2], pairs[3]);
+
+    char dir[600], path[700];
+    snprintf(dir, sizeof dir, "%s/stats", zs_test_tmpdir());
+    CHECKF(zs_latent_stats_write(&s, dir) == ZS_OK, "%s", zs_last_error());
+    const char *files[] = {"components.csv", "correlation.csv", "pairs.csv", "summary.txt", "histograms.png",
+                           "correlation.png", "norms.png"};
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        struct stat sb;
+        snprintf(path, sizeof path, "%s/%s", dir, files[k]);
+        CHECKF(stat(path, &sb) == 0 && sb.st_size > 0, "%s", path);
+    }
+    snprintf(path, sizeof path, "%s/correlation.png", dir);
+    zs_image im = {0};
+    CHECK(zs_image_load(&im, path) == ZS_OK && im.w == Z * 8 && im.h == Z * 8);
+    if (im.rgb) {
+        /* cell (2, 3) is strongly negative: blue */
+        const uint8_t *p = im.rgb + ((size_t)(2 * 8 + 4) * im.w + 3 * 8 + 4) * 3;
+        CHECKF(p[2] == 255 && p[0] < 10 && p[1] < 10, "negative cell colour %d %d %d", p[0], p[1], p[2]);
+        free(im.rgb);
+    }
+    snprintf(path, sizeof path, "%s/pairs.csv", dir);
+    FILE *f = fopen(path, "r");
+    char line[128] = "";
+    CHECK(f && fgets(line, sizeof line, f) && fgets(line, sizeof line, f) && strncmp(line, "2,3,-0.99", 9) == 0);
+    if (f) fclose(f);
+    snprintf(path, sizeof path, "%s/no/such/dir", zs_test_tmpdir());
+    CHECK(zs_latent_stats_write(&s, path) != ZS_OK && strstr(zs_last_error(), "no/such/dir"));
+    zs_latent_stats_free(&s);
+    CHECK(zs_latent_stats_compute(mu, 1, Z, 30, 9, &s) != ZS_OK);
+    free(mu);
+    TEST_END();
+}
