@@ -95,6 +95,46 @@ int main(void)
     CHECK(zs_latent_stats_write(&s, path) != ZS_OK && strstr(zs_last_error(), "no/such/dir"));
     zs_latent_stats_free(&s);
     CHECK(zs_latent_stats_compute(mu, 1, Z, 30, 9, &s) != ZS_OK);
+
+    /* box sampling: inside [-b, b], mean 0, variance b^2 / 3, reproducible */
+    enum { NB = 4000 };
+    float *bx = malloc(sizeof(float) * NB * Z), *bx2 = malloc(sizeof(float) * NB * Z);
+    zs_latent_sample_box(Z, NB, 1.5f, 3, bx);
+    zs_latent_sample_box(Z, NB, 1.5f, 3, bx2);
+    double m = 0, v = 0, lo = 0, hi = 0;
+    for (int i = 0; i < NB * Z; i++) {
+        m += bx[i] / (NB * Z);
+        v += (double)bx[i] * bx[i] / (NB * Z);
+        lo = fmin(lo, bx[i]);
+        hi = fmax(hi, bx[i]);
+    }
+    CHECKF(fabs(m) < 0.03 && fabs(v - 0.75) < 0.03 && lo >= -1.5 && hi <= 1.5 && hi > 1.45 && lo < -1.45,
+           "box: mean %g var %g range %g..%g", m, v, lo, hi);
+    CHECK(memcmp(bx, bx2, sizeof(float) * NB * Z) == 0);
+    free(bx);
+    free(bx2);
+
+    /* Mahalanobis distance under the fitted Gaussian of the synthetic cloud:
+     * x0 one spread away from its mean along x0 alone is at distance 1 / sqrt(1 - r^2)
+     * (x1 is correlated with it and stays at its mean) */
+    for (int i = 0; i < N; i++) mu[(size_t)i * Z + 4] = (float)(0.5 + 0.1 * zs_normal(6, i));   /* give x4 a spread */
+    zs_gauss g;
+    CHECK(zs_gauss_fit(mu, N, Z, &g) == ZS_OK);
+    float p[Z];
+    memcpy(p, g.mean, sizeof p);
+    CHECKF(zs_gauss_mahalanobis(&g, p) < 1e-6, "the mean is at distance %g", zs_gauss_mahalanobis(&g, p));
+    p[5] += 3.0f;   /* one spread along the independent x5 */
+    double d5 = zs_gauss_mahalanobis(&g, p);
+    CHECKF(fabs(d5 - 1) < 0.03, "one spread along x5: %g", d5);
+    memcpy(p, g.mean, sizeof p);
+    p[0] += 1.0f;
+    double d0 = zs_gauss_mahalanobis(&g, p), want0 = 1 / sqrt(1 - 0.64);
+    CHECKF(fabs(d0 - want0) < 0.05, "x0 moved alone: %g, expected %g", d0, want0);
+    zs_gauss_free(&g);
+    /* the chi-square 99% quantiles: 6.63 (1), 23.21 (10), 168.13 (128) */
+    CHECKF(fabs(zs_chi2_quantile99(10) - 23.21) < 0.1 && fabs(zs_chi2_quantile99(128) - 168.13) < 0.2 &&
+               fabs(zs_chi2_quantile99(1) - 6.63) < 0.3,
+           "quantiles %g %g %g", zs_chi2_quantile99(1), zs_chi2_quantile99(10), zs_chi2_quantile99(128));
     free(mu);
     TEST_END();
 }

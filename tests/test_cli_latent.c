@@ -320,6 +320,16 @@ int main(int argc, char **argv)
         CHECK(zs_ckpt_read_info(path, &ti) == ZS_OK && ti.step == 8 && fabsf(ti.lr - 1e-4f) < 1e-9f);
     }
 
+    /* box sampling, and where samples fall against the cloud of these faces */
+    CHECK(run(&o, "sample --model '%s' --box 1.5 --count 4 --latents lat.safetensors --out box.png", model) == 0 &&
+          has(o, "Mahalanobis") && has(o, "samples inside the data cloud") && has(o, "chi-square 128 99%"));
+    free(o);
+    CHECK(run(&o, "sample --model '%s' --box 1 --fitted --latents lat.safetensors --out box.png", model) == 2 &&
+          has(o, "choose one"));
+    free(o);
+    CHECK(run(&o, "sample --model '%s' --box -2 --out box.png", model) == 2);
+    free(o);
+
     /* stats of the latent cloud: summary printed, CSVs and pictures written */
     CHECK(run(&o, "stats --model '%s' --latents lat.safetensors --out st", model) == 0 &&
           has(o, "centre of the cloud") && has(o, "sqrt(Z) = 11.3137") && has(o, "strongest correlations"));

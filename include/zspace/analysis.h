@@ -14,6 +14,7 @@
 #define ZSPACE_ANALYSIS_H
 
 #include "zspace/core.h"
+#include "zspace/latent.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -50,6 +51,17 @@ int zs_latent_top_pairs(const zs_latent_stats *s, int k, int *pairs, double *r);
  * positive, blue negative) and norms.png (faces' norms in orange over the
  * prior's in grey, with sqrt(Z) as a black line). */
 zs_status zs_latent_stats_write(const zs_latent_stats *s, const char *dir);
+
+/* ---- sampling modes and the data cloud ------------------------------------ */
+/* count samples (count, z) uniform in the box [-b, b]^z (noise: zs_uniform01
+ * keyed by seed at i * z + j). */
+void zs_latent_sample_box(int z, int count, float b, uint64_t seed, float *out);
+/* Mahalanobis distance of x from the fitted Gaussian: |L^-1 (x - mean)|. */
+double zs_gauss_mahalanobis(const zs_gauss *g, const float *x);
+/* A point is "inside the data cloud" when its squared Mahalanobis distance
+ * is at most the 99% quantile of chi-square with z degrees of freedom, the
+ * distribution it has for the Gaussian's own samples (Wilson-Hilferty). */
+double zs_chi2_quantile99(int z);
 
 #ifdef __cplusplus
 }

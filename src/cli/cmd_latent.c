@@ -703,16 +703,19 @@ int zs_cmd_sample(int argc, char **argv)
 {
     const char *model = NULL, *out = NULL, *data = NULL, *lat = NULL;
     long count = 16, seed = 1, scale = 1, threads = 0;
-    double radius = 1.0;
+    double radius = 1.0, box = -1;
     int bad = 0, fitted = 0;
     for (int i = 1; i < argc && !bad; i++) {
         if (zs_arg_flag(argv, i, "--help") || zs_arg_flag(argv, i, "-h")) {
-            printf("usage: zspace sample --model M [--count 16] [--radius R] [--seed S] [--scale K] --out grid.png\n"
-                   "                     [--fitted (--data FACES.zsf | --latents L)]\n\n"
+            printf("usage: zspace sample --model M [--count 16] [--radius R | --box B] [--seed S] [--scale K]\n"
+                   "                     --out grid.png [--fitted] [--data FACES.zsf | --latents L]\n\n"
                    "Decodes `count` samples into a grid: z = R * N(0, I), or with --fitted from the\n"
                    "Gaussian fitted to the encoded faces (their mean and covariance: the cloud of real\n"
-                   "faces sits off the origin and is correlated), R scaling its spread. Prints each\n"
-                   "sample's norm against sqrt(Z), the norm typical of N(0, I).\n");
+                   "faces sits off the origin and is correlated), R scaling its spread, or with --box\n"
+                   "uniformly from the box [-B, B]^Z. Prints each sample's norm against sqrt(Z), the norm\n"
+                   "typical of N(0, I), and, when faces are given (--data or --latents), its Mahalanobis\n"
+                   "distance under the fitted Gaussian and whether it lies inside the data cloud (squared\n"
+                   "distance within the 99%% quantile of chi-square with Z degrees of freedom).\n");
             return 0;
         }
         if (zs_arg_flag(argv, i, "--fitted")) {
@@ -728,6 +731,13 @@ int zs_cmd_sample(int argc, char **argv)
         if (zs_arg_int(argc, argv, &i, "--scale", &scale, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--threads", &threads, &bad)) continue;
         if (zs_arg_float(argc, argv, &i, "--radius", &radius, &bad)) continue;
+        if (zs_arg_float(argc, argv, &i, "--box", &box, &bad)) {
+            if (!(box > 0 && box <= 100)) {
+                fprintf(stderr, "zspace sample: --box must be a number in (0, 100]\n");
+                bad = 1;
+            }
+            continue;
+        }
         fprintf(stderr, "zspace sample: unknown option '%s'\n", argv[i]);
         bad = 1;
     }
@@ -737,6 +747,10 @@ int zs_cmd_sample(int argc, char **argv)
     }
     if (!bad && !(radius >= 0 && radius <= 100)) {
         fprintf(stderr, "zspace sample: --radius must be a number in 0..100\n");
+        bad = 1;
+    }
+    if (!bad && fitted && box > 0) {
+        fprintf(stderr, "zspace sample: --fitted and --box are two sampling modes: choose one\n");
         bad = 1;
     }
     if (!bad && fitted && !data && !lat) {
@@ -752,7 +766,7 @@ int zs_cmd_sample(int argc, char **argv)
     if (!model_open("sample", model, &mc)) return 1;
     int Z = mc.Z, rc = 1;
     zs_gauss gs, *g = NULL;
-    if (fitted) {
+    if (fitted || data || lat) {
         zs_latents L;
         if (!latents_get("sample", &mc, data, lat, (int)threads, &L)) {
             model_close(&mc);
@@ -780,7 +794,10 @@ int zs_cmd_sample(int argc, char **argv)
         g = &gs;
     }
     float *zs = zs_xmalloc(sizeof(float) * (size_t)count * Z), *y = zs_xmalloc(sizeof(float) * mc.img);
-    zs_latent_sample(g, Z, (int)count, (float)radius, (uint64_t)seed, zs);
+    if (box > 0) zs_latent_sample_box(Z, (int)count, (float)box, (uint64_t)seed, zs);
+    else zs_latent_sample(fitted ? g : NULL, Z, (int)count, (float)radius, (uint64_t)seed, zs);
+    double q99 = zs_chi2_quantile99(Z);
+    int inside = 0;
     int cols = (int)ceil(sqrt((double)count)), rows = (int)((count + cols - 1) / cols);
     grid gr;
     grid_init(&gr, rows, cols, mc.S, (int)scale);
@@ -788,10 +805,19 @@ int zs_cmd_sample(int argc, char **argv)
     for (int i = 0; i < count; i++) {
         double n2 = 0;
         for (int j = 0; j < Z; j++) n2 += (double)zs[(size_t)i * Z + j] * zs[(size_t)i * Z + j];
-        printf("sample %d: |z| %.3f (%.3f sqrt(Z))\n", i, sqrt(n2), sqrt(n2 / Z));
+        printf("sample %d: |z| %.3f (%.3f sqrt(Z))", i, sqrt(n2), sqrt(n2 / Z));
+        if (g) {
+            double d = zs_gauss_mahalanobis(g, zs + (size_t)i * Z);
+            inside += d * d <= q99;
+            printf(", Mahalanobis %.2f, %s the data cloud", d, d * d <= q99 ? "inside" : "outside");
+        }
+        printf("\n");
         zs_vae_decode(mc.inf, zs + (size_t)i * Z, 1, y);
         grid_put(&gr, i / cols, i % cols, y);
     }
+    if (g)
+        printf("%d of %ld samples inside the data cloud (squared Mahalanobis distance <= %.1f, chi-square %d 99%%)\n",
+               inside, count, q99, Z);
     rc = grid_write("sample", &gr, out) ? 0 : 1;
     free(zs);
     free(y);

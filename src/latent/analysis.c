@@ -320,3 +320,30 @@ zs_status zs_latent_stats_write(const zs_latent_stats *s, const char *dir)
     if (st == ZS_OK) st = draw_norms(s, dir);
     return st;
 }
+
+/* ---- sampling modes and the data cloud ------------------------------------------ */
+void zs_latent_sample_box(int z, int count, float b, uint64_t seed, float *out)
+{
+    for (size_t i = 0; i < (size_t)count * z; i++) out[i] = b * (2.0f * zs_uniform01(seed, i) - 1.0f);
+}
+
+double zs_gauss_mahalanobis(const zs_gauss *g, const float *x)
+{
+    int z = g->z;
+    double *y = zs_xmalloc(sizeof(double) * (size_t)z), d2 = 0;
+    for (int i = 0; i < z; i++) {   /* forward substitution L y = x - mean */
+        double v = (double)x[i] - g->mean[i];
+        const double *row = g->chol + (size_t)i * z;
+        for (int k = 0; k < i; k++) v -= row[k] * y[k];
+        y[i] = row[i] > 0 ? v / row[i] : 0;
+        d2 += y[i] * y[i];
+    }
+    free(y);
+    return sqrt(d2);
+}
+
+double zs_chi2_quantile99(int z)
+{
+    double k = z, c = 2.0 / (9.0 * k), t = 1 - c + 2.326348 * sqrt(c);
+    return k * t * t * t;
+}
