@@ -136,5 +136,25 @@ int main(void)
                fabs(zs_chi2_quantile99(1) - 6.63) < 0.3,
            "quantiles %g %g %g", zs_chi2_quantile99(1), zs_chi2_quantile99(10), zs_chi2_quantile99(128));
     free(mu);
+
+    /* sharpening: a flat face stays flat, an edge gets steeper, strength 0 is the identity */
+    enum { S = 8 };
+    float face[3 * S * S], out[3 * S * S];
+    for (int i = 0; i < 3 * S * S; i++) face[i] = 0.5f;
+    zs_sharpen_chw(face, S, 2.0f, out);
+    double dev = 0;
+    for (int i = 0; i < 3 * S * S; i++) dev = fmax(dev, fabs(out[i] - 0.5f));
+    CHECKF(dev < 1e-6, "flat face changed by %g", dev);
+    for (int c = 0; c < 3; c++)
+        for (int y = 0; y < S; y++)
+            for (int x = 0; x < S; x++) face[(c * S + y) * S + x] = x < S / 2 ? 0.3f : 0.7f;
+    zs_sharpen_chw(face, S, 1.0f, out);
+    /* next to the edge: 0.3 + (0.3 - (0.25 0.3 + 0.5 0.3 + 0.25 0.7)) = 0.2; far from it: unchanged */
+    CHECKF(fabsf(out[S / 2 - 1] - 0.2f) < 1e-6 && fabsf(out[S / 2] - 0.8f) < 1e-6 && fabsf(out[0] - 0.3f) < 1e-6,
+           "edge %g %g, far %g", out[S / 2 - 1], out[S / 2], out[0]);
+    zs_sharpen_chw(face, S, 0.0f, out);
+    CHECK(memcmp(out, face, sizeof face) == 0);
+    zs_sharpen_chw(face, S, 10.0f, out);
+    CHECK(out[S / 2 - 1] == 0.0f && out[S / 2] == 1.0f);   /* clamped */
     TEST_END();
 }

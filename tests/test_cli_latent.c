@@ -329,6 +329,29 @@ int main(int argc, char **argv)
     free(o);
     CHECK(run(&o, "sample --model '%s' --box -2 --out box.png", model) == 2);
     free(o);
+    /* --sharpen: the same samples, sharper (more change between neighbouring pixels) */
+    CHECK(run(&o, "sample --model '%s' --count 4 --seed 2 --out plain.png", model) == 0);
+    free(o);
+    CHECK(run(&o, "sample --model '%s' --count 4 --seed 2 --sharpen 1.5 --out sharp.png", model) == 0);
+    free(o);
+    {
+        zs_image a = {0}, b = {0};
+        CHECK(load_png("plain.png", &a) && load_png("sharp.png", &b) && a.w == b.w && a.h == b.h);
+        if (a.rgb && b.rgb) {
+            double ga = 0, gb = 0;
+            for (int y = 0; y < a.h; y++)
+                for (int x = 1; x < a.w; x++) {
+                    size_t p = ((size_t)y * a.w + x) * 3;
+                    ga += abs(a.rgb[p] - a.rgb[p - 3]);
+                    gb += abs(b.rgb[p] - b.rgb[p - 3]);
+                }
+            CHECKF(gb > 1.05 * ga, "sharpened gradient %g, plain %g", gb, ga);
+        }
+        free(a.rgb);
+        free(b.rgb);
+    }
+    CHECK(run(&o, "sample --model '%s' --sharpen lots --out x.png", model) == 2);
+    free(o);
 
     /* stats of the latent cloud: summary printed, CSVs and pictures written */
     CHECK(run(&o, "stats --model '%s' --latents lat.safetensors --out st", model) == 0 &&

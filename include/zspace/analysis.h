@@ -52,6 +52,13 @@ int zs_latent_top_pairs(const zs_latent_stats *s, int k, int *pairs, double *r);
  * prior's in grey, with sqrt(Z) as a black line). */
 zs_status zs_latent_stats_write(const zs_latent_stats *s, const char *dir);
 
+/* ---- sharpening ------------------------------------------------------------ */
+/* Unsharp mask of a decoded face (CHW, 3 x S x S, values in [0, 1]):
+ * out = clamp(x + amount (x - blur(x)), 0, 1), blur the 3x3 binomial
+ * [1 2 1]^T [1 2 1] / 16 with edges clamped; the explorer's fragment shader
+ * (shaders/quad.frag) computes the same. out may not alias x. */
+void zs_sharpen_chw(const float *x, int size, float amount, float *out);
+
 /* ---- sampling modes and the data cloud ------------------------------------ */
 /* count samples (count, z) uniform in the box [-b, b]^z (noise: zs_uniform01
  * keyed by seed at i * z + j). */

@@ -101,6 +101,22 @@ static int photo_encode(const char *cmd, model_ctx *mc, const char *path, float 
     return 1;
 }
 
+/* --sharpen S of edit, sweep, interp and sample: an unsharp mask of
+ * strength S on every decoded face they write (zs_sharpen_chw). */
+static float g_sharpen;
+
+static int sharpen_arg(int argc, char **argv, int *i, int *bad)
+{
+    double v;
+    if (!zs_arg_float(argc, argv, i, "--sharpen", &v, bad)) return 0;
+    if (!(v >= 0 && v <= 10)) {
+        fprintf(stderr, "zspace: --sharpen must be a number in 0..10\n");
+        *bad = 1;
+    }
+    g_sharpen = (float)v;
+    return 1;
+}
+
 /* A grid of rows x cols tiles of S x S, each `scale` times enlarged. */
 typedef struct { zs_image im; int S, scale, cols; } grid;
 
@@ -118,7 +134,14 @@ static void grid_put(grid *g, int r, int c, const float *chw)
 {
     int S = g->S, k = g->scale;
     uint8_t *hwc = zs_xmalloc((size_t)S * S * 3);
+    float *sharp = NULL;
+    if (g_sharpen > 0) {
+        sharp = zs_xmalloc(sizeof(float) * 3 * S * S);
+        zs_sharpen_chw(chw, S, g_sharpen, sharp);
+        chw = sharp;
+    }
     zs_face_from_chw(chw, S, hwc);
+    free(sharp);
     for (int y = 0; y < S * k; y++)
         for (int x = 0; x < S * k; x++)
             memcpy(g->im.rgb + (((size_t)(r * S * k + y)) * g->im.w + (size_t)(c * S * k + x)) * 3,
@@ -403,13 +426,15 @@ int zs_cmd_edit(int argc, char **argv)
     for (int i = 1; i < argc && !bad; i++) {
         if (zs_arg_flag(argv, i, "--help") || zs_arg_flag(argv, i, "-h")) {
             printf("usage: zspace edit --model M --attrs A --add NAME=S [--add NAME=S ...] IMAGE... --out-dir D\n"
-                   "                   [--keep NAME,NAME...] [--detail] [--scale K]\n\n"
+                   "                   [--keep NAME,NAME...] [--detail] [--scale K] [--sharpen S]\n\n"
                    "Encodes each photo (cropped as the face cache crops faces), adds S times each named\n"
                    "attribute vector (1.0 = one full vector; negative removes), decodes, and writes\n"
                    "D/<name>_edit.png (the model's resolution, K times enlarged). --keep orthogonalizes\n"
                    "the edit vectors against the named attributes' vectors, so e.g. adding Smiling keeps\n"
                    "Male. --detail also writes D/<name>_detail.png at the photo's own resolution: the\n"
-                   "photo plus the difference the edit makes to the decode, only where it makes one.\n");
+                   "photo plus the difference the edit makes to the decode, only where it makes one.\n"
+                   "--sharpen S (here and in sweep, interp, sample): an unsharp mask of strength S (0..10)\n"
+                   "on every decoded face written, the one the explorer's Sharpen slider applies.\n");
             free(imgs);
             return 0;
         }
@@ -435,6 +460,7 @@ int zs_cmd_edit(int argc, char **argv)
         if (zs_arg_str(argc, argv, &i, "--out-dir", &out_dir, &bad)) continue;
         if (zs_arg_str(argc, argv, &i, "--keep", &keep_s, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--scale", &scale, &bad)) continue;
+        if (sharpen_arg(argc, argv, &i, &bad)) continue;
         if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "zspace edit: unknown option '%s'\n", argv[i]);
             bad = 1;
@@ -532,7 +558,7 @@ int zs_cmd_sweep(int argc, char **argv)
     for (int i = 1; i < argc && !bad; i++) {
         if (zs_arg_flag(argv, i, "--help") || zs_arg_flag(argv, i, "-h")) {
             printf("usage: zspace sweep --model M --attrs A --attr NAME [--from 0] [--to 2] [--steps 6]\n"
-                   "                    [--keep NAME,...] [--scale K] IMAGE... --out grid.png\n\n"
+                   "                    [--keep NAME,...] [--scale K] [--sharpen S] IMAGE... --out grid.png\n\n"
                    "One row per photo: its crop, then its decode with the attribute vector added at\n"
                    "strengths from..to in `steps` even steps (like the facenet wiki's add_smile.png).\n");
             free(imgs);
@@ -547,6 +573,7 @@ int zs_cmd_sweep(int argc, char **argv)
         if (zs_arg_float(argc, argv, &i, "--to", &to, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--steps", &steps, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--scale", &scale, &bad)) continue;
+        if (sharpen_arg(argc, argv, &i, &bad)) continue;
         if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "zspace sweep: unknown option '%s'\n", argv[i]);
             bad = 1;
@@ -628,7 +655,8 @@ int zs_cmd_interp(int argc, char **argv)
     int bad = 0, nimg = 0, lerp = 0;
     for (int i = 1; i < argc && !bad; i++) {
         if (zs_arg_flag(argv, i, "--help") || zs_arg_flag(argv, i, "-h")) {
-            printf("usage: zspace interp --model M A.jpg B.jpg [--steps 8] [--lerp | --slerp] [--scale K] --out strip.png\n\n"
+            printf("usage: zspace interp --model M A.jpg B.jpg [--steps 8] [--lerp | --slerp] [--scale K]\n"
+                   "                     [--sharpen S] --out strip.png\n\n"
                    "Encodes both photos and decodes `steps` points from A to B (ends included) into one\n"
                    "strip. --slerp (default) follows the great circle, its norm going linearly from |A|\n"
                    "to |B|, as samples of the prior sit on a shell; --lerp takes the straight line.\n"
@@ -647,6 +675,7 @@ int zs_cmd_interp(int argc, char **argv)
         if (zs_arg_str(argc, argv, &i, "--out", &out, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--steps", &steps, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--scale", &scale, &bad)) continue;
+        if (sharpen_arg(argc, argv, &i, &bad)) continue;
         if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "zspace interp: unknown option '%s'\n", argv[i]);
             bad = 1;
@@ -707,7 +736,7 @@ int zs_cmd_sample(int argc, char **argv)
     int bad = 0, fitted = 0;
     for (int i = 1; i < argc && !bad; i++) {
         if (zs_arg_flag(argv, i, "--help") || zs_arg_flag(argv, i, "-h")) {
-            printf("usage: zspace sample --model M [--count 16] [--radius R | --box B] [--seed S] [--scale K]\n"
+            printf("usage: zspace sample --model M [--count 16] [--radius R | --box B] [--seed S] [--scale K] [--sharpen S]\n"
                    "                     --out grid.png [--fitted] [--data FACES.zsf | --latents L]\n\n"
                    "Decodes `count` samples into a grid: z = R * N(0, I), or with --fitted from the\n"
                    "Gaussian fitted to the encoded faces (their mean and covariance: the cloud of real\n"
@@ -729,6 +758,7 @@ int zs_cmd_sample(int argc, char **argv)
         if (zs_arg_int(argc, argv, &i, "--count", &count, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--seed", &seed, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--scale", &scale, &bad)) continue;
+        if (sharpen_arg(argc, argv, &i, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--threads", &threads, &bad)) continue;
         if (zs_arg_float(argc, argv, &i, "--radius", &radius, &bad)) continue;
         if (zs_arg_float(argc, argv, &i, "--box", &box, &bad)) {

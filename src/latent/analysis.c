@@ -347,3 +347,25 @@ double zs_chi2_quantile99(int z)
     double k = z, c = 2.0 / (9.0 * k), t = 1 - c + 2.326348 * sqrt(c);
     return k * t * t * t;
 }
+
+/* ---- sharpening -------------------------------------------------------------------- */
+void zs_sharpen_chw(const float *x, int S, float amount, float *out)
+{
+    static const float k[3] = {0.25f, 0.5f, 0.25f};
+    for (int c = 0; c < 3; c++) {
+        const float *p = x + (size_t)c * S * S;
+        float *o = out + (size_t)c * S * S;
+        for (int y = 0; y < S; y++)
+            for (int xx = 0; xx < S; xx++) {
+                float blur = 0;
+                for (int dy = -1; dy <= 1; dy++)
+                    for (int dx = -1; dx <= 1; dx++) {
+                        int yy = y + dy < 0 ? 0 : y + dy >= S ? S - 1 : y + dy;
+                        int xc = xx + dx < 0 ? 0 : xx + dx >= S ? S - 1 : xx + dx;
+                        blur += k[dy + 1] * k[dx + 1] * p[(size_t)yy * S + xc];
+                    }
+                float v = p[(size_t)y * S + xx], r = v + amount * (v - blur);
+                o[(size_t)y * S + xx] = r < 0 ? 0 : r > 1 ? 1 : r;
+            }
+    }
+}
