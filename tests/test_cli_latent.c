@@ -386,6 +386,17 @@ int main(int argc, char **argv)
                   "--features feat.safetensors --feature-layers 1,2 --beta 0.5 --alpha 1") == 0 &&
           has(o, "pixel + feature loss through feat.safetensors, blocks 1,2, weight 0.5; KL weight 1"));
     free(o);
+    /* eval: two models side by side, what the feature network sees change, a grid */
+    CHECK(run(&o, "eval --model '%s' --model tp.safetensors --data faces.zsf --split all --features feat.safetensors "
+                  "--grid cmp.png --count 3", model) == 0 &&
+          has(o, "model: tp.safetensors") && has(o, "prediction changed by the reconstruction: Male") &&
+          has(o, "lost by the reconstruction"));
+    free(o);
+    {
+        zs_image g = {0};
+        CHECK(load_png("cmp.png", &g) && g.w == 3 * 64 * 2 && g.h == 3 * 64 * 2);
+        free(g.rgb);
+    }
     CHECK(run(&o, "train --data faces.zsf --out tp.safetensors --steps 3 --loss perceptual") == 2 &&
           has(o, "needs --features"));
     free(o);

@@ -346,6 +346,19 @@ static void test_training_and_files(void)
     CHECKF(base[0] < 0.7 && base[20] < 0.7, "the synthetic attributes are not balanced: %.2f %.2f", base[0], base[20]);
     CHECK(loss < 0.69);
 
+    /* an untrained VAE decodes near-constant grey: what the trained network
+     * sees in its reconstructions stops following the faces */
+    zs_vae_config vc;
+    if (zs_vae_config_parse("z=4 image=64 widths=4,4,4,4", &vc) != ZS_OK) abort();
+    zs_vae *vm = zs_vae_create(&vc);
+    zs_vae_init(vm, 1);
+    double flips[ZS_NATTR], lost[ZS_NATTR];
+    int judged = 0;
+    CHECKF(zs_feat_recon_flips(f, vm, cache, ZS_SPLIT_VAL, 2, flips, lost, &judged) == ZS_OK, "%s", zs_last_error());
+    CHECKF(judged == NFACES / 5 && flips[0] > 0.3 && flips[20] > 0.3 && flips[0] <= 1 && lost[0] >= 0 && lost[0] <= 1,
+           "flips %d faces: %g %g, lost %g", judged, flips[0], flips[20], lost[0]);
+    zs_vae_destroy(vm);
+
     /* file round trip: same logits; bad files refused with the path */
     char path[700], bad[700];
     snprintf(path, sizeof path, "%s/feat.safetensors", zs_test_tmpdir());

@@ -108,6 +108,16 @@ zs_status zs_feat_train(zs_feat *f, const zs_feat_train_desc *d, double *final_l
 zs_status zs_feat_evaluate(const zs_feat *f, const zs_cache *cache, zs_data_split split, int threads, double *acc,
                            double *base);
 
+/* How a model's reconstructions change what the feature network sees: for
+ * each attribute, the fraction of the split's faces whose prediction
+ * (logit > 0) differs between the face and its reconstruction (eval mode,
+ * z = mu), flips[40]; and among the faces predicted to have it, the fraction
+ * whose reconstruction is predicted not to (lost[40], may be NULL; -1 when
+ * no face has it). *count: faces judged. */
+struct zs_vae;
+zs_status zs_feat_recon_flips(const zs_feat *f, const struct zs_vae *m, const zs_cache *cache, zs_data_split split,
+                              int threads, double *flips, double *lost, int *count);
+
 /* Files: safetensors with the config in "feat_config" ("image=64 widths=32,64,128,256"). */
 zs_status zs_feat_save(const char *path, const zs_feat *f, long steps);
 zs_status zs_feat_load(const char *path, zs_feat **out);

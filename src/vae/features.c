@@ -4,6 +4,7 @@
  * gradient block; the blocks are summed and Adam steps once. */
 #include "zspace/features.h"
 #include "zspace/st.h"
+#include "zspace/vae.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -427,6 +428,89 @@ zs_status zs_feat_evaluate(const zs_feat *f, const zs_cache *cache, zs_data_spli
         if (base) base[k] = (double)(pos > n - pos ? pos : n - pos) / n;
     }
     free(right);
+    free(idx);
+    return ZS_OK;
+}
+
+/* ---- what reconstructions change ------------------------------------------------ */
+typedef struct flip_job {
+    const zs_feat *f;
+    const zs_vae *m;
+    const zs_cache *cache;
+    const int *idx;
+    int n;
+    long (*flips)[ZS_NATTR], (*pos)[ZS_NATTR], (*lost)[ZS_NATTR];
+} flip_job;
+
+static void flip_member(void *arg, int tid, int nt)
+{
+    flip_job *j = arg;
+    enum { CHUNK = 32 };
+    int S = j->f->cfg.image;
+    size_t img = (size_t)3 * S * S;
+    zs_vae_infer *inf = zs_vae_infer_create(&j->m->cfg, CHUNK);
+    zs_vae_infer_load(inf, j->m->params);
+    zs_feat_ctx *c = zs_feat_ctx_create(j->f, CHUNK);
+    float *x = zs_alloc_aligned(sizeof(float) * img * CHUNK), *y = zs_alloc_aligned(sizeof(float) * img * CHUNK);
+    float *mu = zs_xmalloc(sizeof(float) * (size_t)j->m->cfg.z * CHUNK);
+    float lx[CHUNK * ZS_NATTR], ly[CHUNK * ZS_NATTR];
+    memset(j->flips[tid], 0, sizeof j->flips[tid]);
+    memset(j->pos[tid], 0, sizeof j->pos[tid]);
+    memset(j->lost[tid], 0, sizeof j->lost[tid]);
+    int nb = (j->n + CHUNK - 1) / CHUNK;
+    for (int b = tid; b < nb; b += nt) {
+        int lo = b * CHUNK, n = j->n - lo < CHUNK ? j->n - lo : CHUNK;
+        for (int i = 0; i < n; i++) zs_face_to_chw(zs_cache_pixels(j->cache, j->idx[lo + i]), S, x + i * img, 0);
+        zs_vae_encode(inf, x, n, mu, NULL);
+        zs_vae_decode(inf, mu, n, y);
+        zs_feat_forward(c, x, n, 0, lx);
+        zs_feat_forward(c, y, n, 0, ly);
+        for (int i = 0; i < n * ZS_NATTR; i++) {
+            int a = i % ZS_NATTR;
+            j->flips[tid][a] += (lx[i] > 0) != (ly[i] > 0);
+            j->pos[tid][a] += lx[i] > 0;
+            j->lost[tid][a] += lx[i] > 0 && !(ly[i] > 0);
+        }
+    }
+    zs_free_aligned(x);
+    zs_free_aligned(y);
+    free(mu);
+    zs_feat_ctx_destroy(c);
+    zs_vae_infer_destroy(inf);
+}
+
+zs_status zs_feat_recon_flips(const zs_feat *f, const zs_vae *m, const zs_cache *cache, zs_data_split split,
+                              int threads, double *flips, double *lost, int *count)
+{
+    if (zs_cache_size(cache) != f->cfg.image || m->cfg.image != f->cfg.image)
+        return zs_errorf(ZS_ERR_ARG, "%s: faces of %d pixels, model %d, feature network %d", zs_cache_path(cache),
+                         zs_cache_size(cache), m->cfg.image, f->cfg.image);
+    int *idx = NULL, n = zs_cache_split_indices(cache, split, &idx);
+    if (n <= 0) {
+        free(idx);
+        return zs_errorf(ZS_ERR_ARG, "%s: no faces in that split", zs_cache_path(cache));
+    }
+    int nt = threads > 0 ? threads : zs_cpu_count();
+    long (*fl)[ZS_NATTR] = zs_xcalloc((size_t)nt, sizeof *fl), (*po)[ZS_NATTR] = zs_xcalloc((size_t)nt, sizeof *po);
+    long (*lo)[ZS_NATTR] = zs_xcalloc((size_t)nt, sizeof *lo);
+    flip_job j = {f, m, cache, idx, n, fl, po, lo};
+    zs_team *team = zs_team_create(nt);
+    zs_team_run(team, flip_member, &j);
+    zs_team_destroy(team);
+    for (int k = 0; k < ZS_NATTR; k++) {
+        long t = 0, p = 0, l = 0;
+        for (int q = 0; q < nt; q++) {
+            t += fl[q][k];
+            p += po[q][k];
+            l += lo[q][k];
+        }
+        flips[k] = (double)t / n;
+        if (lost) lost[k] = p ? (double)l / p : -1;
+    }
+    if (count) *count = n;
+    free(fl);
+    free(po);
+    free(lo);
     free(idx);
     return ZS_OK;
 }
