@@ -320,6 +320,33 @@ int main(int argc, char **argv)
         CHECK(zs_ckpt_read_info(path, &ti) == ZS_OK && ti.step == 8 && fabsf(ti.lr - 1e-4f) < 1e-9f);
     }
 
+    /* walk: a 3 x 3 grid along two directions; its centre cell is the plain decode (sample
+     * 0 of a 1-step sweep from 0 to 0 is the same latent) */
+    CHECK(run(&o, "walk --model '%s' --attrs attrs.safetensors --x Smiling --y Male --n 3 --range 1 '%s' --out walk.png",
+              model, a_jpg) == 0 && has(o, "columns: Smiling from -1.00 to +1.00; rows: Male"));
+    free(o);
+    CHECK(run(&o, "sweep --model '%s' --attrs attrs.safetensors --attr Smiling --from 0 --to 0 --steps 2 '%s' "
+                  "--out sw0.png", model, a_jpg) == 0);
+    free(o);
+    {
+        zs_image w = {0}, sw = {0};
+        CHECK(load_png("walk.png", &w) && load_png("sw0.png", &sw) && w.w == 3 * 64 && w.h == 3 * 64);
+        if (w.rgb && sw.rgb) {
+            int same = 1;
+            for (int y = 0; y < 64 && same; y++)
+                same = memcmp(w.rgb + ((size_t)(64 + y) * w.w + 64) * 3, sw.rgb + ((size_t)y * sw.w + 64) * 3, 64 * 3) == 0;
+            CHECK(same);
+        }
+        free(w.rgb);
+        free(sw.rgb);
+    }
+    CHECK(run(&o, "walk --model '%s' --attrs attrs.safetensors --x Smilng --y Male --out walk.png", model) == 2 &&
+          has(o, "Smiling"));
+    free(o);
+    CHECK(run(&o, "walk --model '%s' --attrs attrs.safetensors --x Smiling --y Male --latents lat.safetensors '%s' "
+                  "--out walk.png", model, a_jpg) == 2);
+    free(o);
+
     /* box sampling, and where samples fall against the cloud of these faces */
     CHECK(run(&o, "sample --model '%s' --box 1.5 --count 4 --latents lat.safetensors --out box.png", model) == 0 &&
           has(o, "Mahalanobis") && has(o, "samples inside the data cloud") && has(o, "chi-square 128 99%"));

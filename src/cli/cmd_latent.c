@@ -647,6 +647,105 @@ int zs_cmd_sweep(int argc, char **argv)
     return failed ? 1 : 0;
 }
 
+/* ---- walk: a 2-D grid along two attribute directions ------------------------------- */
+int zs_cmd_walk(int argc, char **argv)
+{
+    const char *model = NULL, *attrs = NULL, *out = NULL, *xs = NULL, *ys = NULL, *img = NULL, *lat = NULL;
+    double range = 2;
+    long n = 7, scale = 1;
+    int bad = 0;
+    for (int i = 1; i < argc && !bad; i++) {
+        if (zs_arg_flag(argv, i, "--help") || zs_arg_flag(argv, i, "-h")) {
+            printf("usage: zspace walk --model M --attrs A --x NAME --y NAME [--range 2] [--n 7]\n"
+                   "                   [IMAGE | --latents L] [--scale K] [--sharpen S] --out grid.png\n\n"
+                   "An N x N grid of decodes around a centre, z = centre + a vx + b vy with a (columns,\n"
+                   "left to right) and b (rows, top to bottom) from -range to +range, vx and vy the two\n"
+                   "attribute vectors: the classic picture of a VAE's latent manifold. The centre is the\n"
+                   "photo's latent, or the mean latent of L's faces, or the origin.\n");
+            return 0;
+        }
+        if (zs_arg_str(argc, argv, &i, "--model", &model, &bad)) continue;
+        if (zs_arg_str(argc, argv, &i, "--attrs", &attrs, &bad)) continue;
+        if (zs_arg_str(argc, argv, &i, "--x", &xs, &bad)) continue;
+        if (zs_arg_str(argc, argv, &i, "--y", &ys, &bad)) continue;
+        if (zs_arg_str(argc, argv, &i, "--out", &out, &bad)) continue;
+        if (zs_arg_str(argc, argv, &i, "--latents", &lat, &bad)) continue;
+        if (zs_arg_float(argc, argv, &i, "--range", &range, &bad)) continue;
+        if (zs_arg_int(argc, argv, &i, "--n", &n, &bad)) continue;
+        if (zs_arg_int(argc, argv, &i, "--scale", &scale, &bad)) continue;
+        if (sharpen_arg(argc, argv, &i, &bad)) continue;
+        if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "zspace walk: unknown option '%s'\n", argv[i]);
+            bad = 1;
+        } else if (img) {
+            fprintf(stderr, "zspace walk: one photo at most (got '%s' and '%s')\n", img, argv[i]);
+            bad = 1;
+        } else {
+            img = argv[i];
+        }
+    }
+    int ax = -1, ay = -1;
+    if (!bad && xs && (ax = attr_lookup("walk", xs, strlen(xs))) < 0) bad = 1;
+    if (!bad && ys && (ay = attr_lookup("walk", ys, strlen(ys))) < 0) bad = 1;
+    if (!bad && (n < 2 || n > 32 || !(range > 0 && range <= 20))) {
+        fprintf(stderr, "zspace walk: --n must be 2..32 and --range a number in (0, 20]\n");
+        bad = 1;
+    }
+    if (!bad && img && lat) {
+        fprintf(stderr, "zspace walk: the centre is a photo or the mean of --latents, not both\n");
+        bad = 1;
+    }
+    if (!bad && !scale_ok("walk", scale)) bad = 1;
+    if (bad || !model || !attrs || !out || !xs || !ys) {
+        if (!bad) fprintf(stderr, "zspace walk: --model, --attrs, --x, --y and --out are required\n");
+        return 2;
+    }
+    model_ctx mc;
+    zs_attr_vectors A;
+    if (!model_open("walk", model, &mc)) return 1;
+    if (!attrs_open("walk", attrs, &mc, &A)) {
+        model_close(&mc);
+        return 1;
+    }
+    int Z = mc.Z, rc = 1;
+    float *x = zs_xmalloc(sizeof(float) * mc.img), *y = zs_xmalloc(sizeof(float) * mc.img);
+    float *c = zs_xcalloc((size_t)Z, sizeof(float)), *z = zs_xmalloc(sizeof(float) * Z);
+    int ok = 1;
+    if (img) {
+        ok = photo_encode("walk", &mc, img, x, c);
+    } else if (lat) {
+        zs_latents L;
+        ok = latents_get("walk", &mc, NULL, lat, 0, &L);
+        if (ok) {
+            for (size_t i = 0; i < (size_t)L.n; i++)
+                for (int j = 0; j < Z; j++) c[j] += L.mu[i * Z + j] / (float)L.n;
+            zs_latents_free(&L);
+        }
+    }
+    if (ok) {
+        grid g;
+        grid_init(&g, (int)n, (int)n, mc.S, (int)scale);
+        const float *vx = A.vec + (size_t)ax * Z, *vy = A.vec + (size_t)ay * Z;
+        for (int r = 0; r < n; r++)
+            for (int q = 0; q < n; q++) {
+                float a = (float)(-range + 2 * range * q / (n - 1)), b = (float)(-range + 2 * range * r / (n - 1));
+                for (int j = 0; j < Z; j++) z[j] = c[j] + a * vx[j] + b * vy[j];
+                zs_vae_decode(mc.inf, z, 1, y);
+                grid_put(&g, r, q, y);
+            }
+        printf("columns: %s from %+.2f to %+.2f; rows: %s from %+.2f to %+.2f; centre: %s\n", zs_attr_names[ax], -range,
+               range, zs_attr_names[ay], -range, range, img ? img : lat ? "the faces' mean latent" : "the origin");
+        rc = grid_write("walk", &g, out) ? 0 : 1;
+    }
+    free(x);
+    free(y);
+    free(c);
+    free(z);
+    zs_attr_vectors_free(&A);
+    model_close(&mc);
+    return rc;
+}
+
 /* ---- interp ------------------------------------------------------------------------ */
 int zs_cmd_interp(int argc, char **argv)
 {
