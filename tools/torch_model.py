@@ -29,6 +29,7 @@ widths[0] -> 3, 3x3, bias.
 """
 import json
 import math
+import os
 import struct
 import zlib
 
@@ -290,6 +291,64 @@ def load_safetensors(path, check_crc=True):
             arr = np.frombuffer(payload[a:b], dtype=dt).reshape(shape).astype(_DT[h["dtype"]])
         out[k] = arr
     return out, meta
+
+
+# ---------------------------------------------------------------------------
+# zspace model files (see include/zspace/trainer.h): tensors under the names above, Adam
+# moments as opt.m.<name> / opt.v.<name>, and the training state in __metadata__.
+
+def config_string(model):
+    """zspace's config metadata: 'z=128 image=64 widths=32,64,128,256'."""
+    return "z=%d image=%d widths=%s" % (model.z_dim, model.image, ",".join(str(w) for w in model.widths))
+
+
+def model_from_config_string(cfg):
+    kv = dict(part.split("=", 1) for part in cfg.split())
+    return VAE(int(kv["z"]), [int(w) for w in kv["widths"].split(",")], int(kv["image"]))
+
+
+def model_from_state(state):
+    """A VAE shaped for a state_dict (names as above, 'module.' prefixes already removed)."""
+    z = state["enc.fc_mu.weight"].shape[0]
+    widths, i = [], 0
+    while "enc.conv%d.weight" % i in state:
+        widths.append(int(state["enc.conv%d.weight" % i].shape[0]))
+        i += 1
+    return VAE(int(z), widths, 4 * 2 ** len(widths))
+
+
+def load_zspace(path):
+    """-> (VAE with the file's weights and batch-norm statistics, metadata, {name: numpy} of opt.*)."""
+    tensors, meta = load_safetensors(path)
+    if meta.get("format") != "zspace-vae":
+        raise ValueError("%s: not a zspace model (metadata format %r)" % (path, meta.get("format")))
+    model = model_from_config_string(meta["config"])
+    import_state(model, {k: v.astype(np.float32) for k, v in tensors.items() if not k.startswith("opt.")})
+    return model, meta, {k: v for k, v in tensors.items() if k.startswith("opt.")}
+
+
+def save_zspace(path, model, meta=None, adam=None):
+    """Write a checkpoint zspace opens, atomically (temporary file, fsync, rename).
+    meta: training state (step, epoch, batch_in_epoch, seed, data_hash as 16 hex digits, lr,
+    beta, batch, loss); absent keys get zspace's defaults for a weights-only file.
+    adam: {param name: (m, v)} numpy float32, for `zspace train --resume`."""
+    full = {"format": "zspace-vae", "version": "1", "config": config_string(model), "step": "0",
+            "epoch": "0", "batch_in_epoch": "0", "seed": "1", "data_hash": "%016x" % 0, "lr": "0.0005",
+            "beta": "1", "batch": "64", "loss": "sse"}
+    full.update({k: str(v) for k, v in (meta or {}).items()})
+    tensors = export_state(model)
+    for name, (m, v) in (adam or {}).items():
+        tensors["opt.m." + name] = np.asarray(m, dtype=np.float32)
+        tensors["opt.v." + name] = np.asarray(v, dtype=np.float32)
+    tmp = "%s.tmp.%d" % (path, os.getpid())
+    try:
+        save_safetensors(tmp, tensors, full)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 if __name__ == "__main__":
