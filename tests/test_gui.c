@@ -53,7 +53,21 @@
  *       same file (no --size) starts on face 3 with the same Smiling value
  *       to 1e-6, slot A set, the Interpolate tab and a 1100x700 window; a garbage file is ignored with a message
  *       (exit 0, face 0, no sliders moved) and replaced on quit; a session
- *       in a directory that does not exist yet is created on quit.
+ *       in a directory that does not exist yet is created on quit;
+ *   (l) each attribute slider's histogram holds the encoded gallery's
+ *       projections on the vector (origin halfway between the labelled
+ *       means) and its marker face 0's, moving by exactly the strength,
+ *       drawn at that place; "orthogonal to Male,Young" makes the edit
+ *       decode(mu + s * zs_attr_edit_vector(...)), a misspelt name is named;
+ *       the app's principal directions are zs_pca_fit's and PC1 moves the
+ *       latent by s standard deviations along it; (h) also checks that A and
+ *       B start as faces 0 and 1;
+ *   (m) "Smiling=no Eyeglasses=yes" shows exactly the faces so labelled,
+ *       clicks and Right step through them; a misspelt name is named and a
+ *       partial one ("GLASSES") works;
+ *   (n) --ui-scale 2: the same window in logical pixels, twice the drawable
+ *       pixels, every rectangle doubled, clicks and drags land on the same
+ *       widgets, and the face drawn at 2x is still decode(...).
  *
  * usage: test_gui ZSPACE_EXE SOURCE_DIR
  */
@@ -763,9 +777,10 @@ static const char *INTERP_SCRIPT =
     "sync\n"
     "key N\n"
     "click tab/Interpolate\n"
-    "wait 1\n"
+    "sync\n"
     "echo empty\n"
     "print interp\n"
+    "screenshot %1$s/i_default.png\n"
     "click button/Set_A\n"
     "click thumb/1\n"
     "sync\n"
@@ -835,7 +850,8 @@ static void test_interp(lib *L)
     char *se = section(out, "empty"), *ss = section(out, "slerp"), *sl = section(out, "lerp");
     char *s0 = section(out, "t0"), *sx = section(out, "export"), *sp = section(out, "play");
     char *sq = section(out, "paused");
-    CHECKF(strstr(se, "A=0 B=0"), "slots before Set: %s", se);
+    CHECKF(strstr(se, "A=1 B=1") && strstr(se, "slot A face 1 (") && strstr(se, "slot B face 2 ("),
+           "A and B should start as the current face and the next: %s", se);
     CHECKF(strstr(ss, "slerp=1 A=1 B=1") && strstr(ss, "slot A face 1 (") && strstr(ss, "slot B face 2 ("),
            "after Set A / Set B: %s", ss);
     CHECKF(strstr(sl, "slerp=0"), "lerp toggle: %s", sl);
@@ -847,14 +863,17 @@ static void test_interp(lib *L)
         snprintf(name, sizeof name, "strip/%d", i);
         ok &= get_rect(ss, name, &cell[i]);
     }
-    zs_image is, il, i0, strip;
+    zs_image is, il, i0, idef, strip;
     ok &= load_png("i_slerp.png", &is) & load_png("i_lerp.png", &il) & load_png("i_t0.png", &i0);
+    ok &= load_png("i_default.png", &idef);
     CHECKF(ok && cell[0].w >= L->S, "rectangles or screenshots missing:\n%s%s", out, err);
     if (ok && cell[0].w >= L->S) {
         int S = L->S, maxd, worst_s = 0, worst_l = 0;
         double meand;
         uint8_t *want = zs_xmalloc((size_t)S * S * 3);
         expected(L, 0, -1, 0, want);
+        face_diff(&idef, cell[0], want, S, &maxd, &meand);
+        CHECKF(maxd <= 2, "the default strip's start vs face 0's reconstruction: max %d", maxd);
         face_diff(&is, cell[0], want, S, &maxd, &meand);
         CHECKF(maxd <= 2, "strip start vs A's reconstruction: max %d", maxd);
         face_diff(&i0, rt, want, S, &maxd, &meand);
@@ -862,6 +881,8 @@ static void test_interp(lib *L)
         expected(L, 1, -1, 0, want);
         face_diff(&is, cell[ZS_STRIP_N - 1], want, S, &maxd, &meand);
         CHECKF(maxd <= 2, "strip end vs B's reconstruction: max %d", maxd);
+        face_diff(&idef, cell[ZS_STRIP_N - 1], want, S, &maxd, &meand);
+        CHECKF(maxd <= 2, "the default strip's end vs face 1's reconstruction: max %d", maxd);
         for (int i = 0; i < ZS_STRIP_N; i++) {
             float t = (float)i / (ZS_STRIP_N - 1);
             interp_expect(L, 0, t, want);
@@ -909,7 +930,7 @@ static void test_interp(lib *L)
     CHECKF(frames >= 100 && strstr(sp, "playing=1"), "Play: %s", sp);
     CHECKF(tplay > 0.01 && strstr(sq, "playing=0"), "Play did not move t (t=%.3f): %s", tplay, sq);
     CHECKF(fabs(tpause - tplay) < 0.2, "t after Pause %.3f", tpause);
-    free(is.rgb), free(il.rgb), free(i0.rgb);
+    free(is.rgb), free(il.rgb), free(i0.rgb), free(idef.rgb);
     free(se), free(ss), free(sl), free(s0), free(sx), free(sp), free(sq), free(out), free(err);
 }
 
@@ -1232,6 +1253,299 @@ static void test_train(lib *L)
     free(s0), free(sr), free(p1), free(p2), free(sv), free(su), free(ss), free(out), free(err);
 }
 
+/* ---- (l) the sliders' histograms and markers, "orthogonal to", principal directions ---- */
+static const char *AXES_SCRIPT =
+    "sync\n"
+    "key N\n"
+    "wait 1\n"
+    "echo ax0\n"
+    "print axis Smiling\n"
+    "print pca\n"
+    "wheel scroll/attributes -5\n"
+    "wait 1\n"
+    "drag slider/Smiling slider/Smiling@0.8333,0.5 12\n"
+    "sync\n"
+    "echo ax1\n"
+    "print state\n"
+    "print axis Smiling\n"
+    "print rect marker/Smiling\n"
+    "print rect slider/Smiling\n"
+    "print rect image/edit\n"
+    "screenshot %1$s/ax1.png\n"
+    "click textbox/ortho\n"
+    "type Male,Young\n"
+    "key Return\n"
+    "sync\n"
+    "echo ortho\n"
+    "print state\n"
+    "screenshot %1$s/ortho.png\n"
+    "click textbox/ortho\n"
+    "key ctrl+U\n"
+    "type male yung\n"
+    "key Return\n"
+    "sync\n"
+    "echo ortho_bad\n"
+    "print state\n"
+    "key R\n"
+    "click tab/Principal_directions\n"
+    "sync\n"
+    "drag slider/PC1 slider/PC1@0.9,0.5 8\n"
+    "sync\n"
+    "echo pc\n"
+    "print state\n"
+    "print axis PC1\n"
+    "screenshot %1$s/pc.png\n"
+    "wait 3\n"
+    "echo still\n"
+    "print state\n"
+    "print rect status\n"
+    "redraw\n"
+    "screenshot %1$s/pc_full.png\n"
+    "wait 1\n";
+
+/* "axis NAME value=V marker=M origin=O have=1 hist c0 c1 ..." */
+static int parse_axis(const char *sec, const char *name, double *value, double *marker, int hist[48])
+{
+    char key[64];
+    snprintf(key, sizeof key, "axis %s value=", name);
+    const char *p = strstr(sec, key);
+    if (!p || sscanf(p + strlen(key), "%lf marker=%lf", value, marker) != 2) return 0;
+    p = strstr(p, " hist");
+    if (!p) return 0;
+    p += 5;
+    for (int b = 0; b < 48; b++) {
+        char *e;
+        hist[b] = (int)strtol(p, &e, 10);
+        if (e == p) return 0;
+        p = e;
+    }
+    return 1;
+}
+
+static double dotd(int z, const float *a, const float *b)
+{
+    double s = 0;
+    for (int i = 0; i < z; i++) s += (double)a[i] * b[i];
+    return s;
+}
+
+/* decode(mu + s * dir) of gallery face `face` */
+static void expected_dir(lib *L, const float *mu, const float *dir, float s, uint8_t *out)
+{
+    float *z = zs_xmalloc(sizeof(float) * L->Z), *x = zs_xmalloc(sizeof(float) * 3 * L->S * L->S);
+    zs_latent_add(L->Z, mu, dir, s, z);
+    zs_vae_decode(L->inf, z, 1, x);
+    zs_face_from_chw(x, L->S, out);
+    free(z), free(x);
+}
+
+static void test_axes(lib *L)
+{
+    char script[4096], path[600], args[1024], *out, *err;
+    snprintf(script, sizeof script, AXES_SCRIPT, g_tmp);
+    snprintf(path, sizeof path, "%s/axes.txt", g_tmp);
+    write_text(path, script);
+    snprintf(args, sizeof args, "--script %s", path);
+    int rc = run_gui("axes", args, &out, &err);
+    CHECKF(rc == 0, "exit code %d; stderr: %s", rc, err);
+    char *s0 = section(out, "ax0"), *s1 = section(out, "ax1"), *so = section(out, "ortho");
+    char *sb = section(out, "ortho_bad"), *sp = section(out, "pc"), *st = section(out, "still");
+    int Z = L->Z, S = L->S, k = zs_attr_find("Smiling");
+    zs_latents lat;
+    CHECK(zs_latents_encode(L->m, L->cache, 0, NULL, NULL, &lat) == ZS_OK);
+    const float *mu0 = lat.mu, *v = L->attrs.vec + (size_t)k * Z;
+
+    /* the Smiling axis: t = z . v / |v|^2 - origin, origin halfway between the labelled means */
+    double vv = dotd(Z, v, v), sum[2] = {0, 0};
+    int cnt[2] = {0, 0}, want_hist[48] = {0};
+    for (int i = 0; i < lat.n; i++) {
+        int pos = lat.attr[(size_t)i * ZS_NATTR + k] > 0;
+        sum[pos] += dotd(Z, lat.mu + (size_t)i * Z, v) / vv, cnt[pos]++;
+    }
+    double origin = 0.5 * (sum[0] / cnt[0] + sum[1] / cnt[1]);
+    for (int i = 0; i < lat.n; i++) {
+        double t = dotd(Z, lat.mu + (size_t)i * Z, v) / vv - origin;
+        int b = (int)floor((t + 3) / 6 * 48);
+        if (b >= 0 && b < 48) want_hist[b]++;
+    }
+    double val, mark0, mark1;
+    int hist[48], hist1[48];
+    int ok = parse_axis(s0, "Smiling", &val, &mark0, hist) & parse_axis(s1, "Smiling", &val, &mark1, hist1);
+    CHECKF(ok, "no axis printed:\n%s%s", out, err);
+    if (ok) {
+        int moved = 0, total = 0;
+        for (int b = 0; b < 48; b++) moved += abs(hist[b] - want_hist[b]), total += hist[b];
+        CHECKF(moved <= 4 && total > lat.n * 0.9, "Smiling histogram vs the encoded gallery: %d faces in other bins "
+                                                  "(%d shown)", moved / 2, total);
+        CHECKF(memcmp(hist, hist1, sizeof hist) == 0, "the histogram changed with the slider");
+        double t0 = dotd(Z, mu0, v) / vv - origin;
+        CHECKF(fabs(mark0 - t0) < 2e-3, "marker of face 0: %.4f, want %.4f", mark0, t0);
+        CHECKF(fabs(mark1 - (t0 + val)) < 2e-3, "marker after Smiling %+.3f: %.4f, want %.4f", val, mark1, t0 + val);
+        /* drawn where it says, in the marker's colour */
+        rect rm, rs;
+        zs_image im;
+        if (get_rect(s1, "marker/Smiling", &rm) && get_rect(s1, "slider/Smiling", &rs) && load_png("ax1.png", &im)) {
+            double x = rs.x + (mark1 + 3) / 6 * (rs.w - 1);
+            CHECKF(fabs(rm.x + rm.w / 2.0 - x) <= 2, "marker drawn at x %d, want %.1f", rm.x + rm.w / 2, x);
+            const uint8_t *px = im.rgb + ((size_t)(rm.y + rm.h / 2) * im.w + rm.x) * 3;
+            CHECKF(px[0] > 200 && px[1] > 150 && px[2] < 140, "marker pixel (%d %d %d)", px[0], px[1], px[2]);
+            free(im.rgb);
+        } else CHECKF(0, "marker not on screen: %s", s1);
+    }
+
+    /* orthogonal to Male, Young: decode(mu + s * (v minus its projection on theirs)) */
+    rect re;
+    zs_image a1, ao, ap;
+    uint8_t *want = zs_xmalloc((size_t)S * S * 3);
+    float *dir = zs_xmalloc(sizeof(float) * Z);
+    int maxd;
+    double meand;
+    ok = get_rect(s1, "image/edit", &re) & load_png("ax1.png", &a1) & load_png("ortho.png", &ao) & load_png("pc.png", &ap);
+    CHECKF(ok && strstr(so, "keep=2") && strstr(so, "keep Male") && strstr(so, "keep Young"), "ortho: %s", so);
+    if (ok) {
+        int keep[2] = {zs_attr_find("Male"), zs_attr_find("Young")};
+        zs_attr_edit_vector(&L->attrs, k, keep, 2, dir);
+        expected_dir(L, mu0, dir, (float)val, want);
+        face_diff(&ao, re, want, S, &maxd, &meand);
+        CHECKF(maxd <= 2, "edit orthogonal to Male, Young vs decode(mu + s v_perp): max %d mean %.2f", maxd, meand);
+        double d = region_diff(&a1, &ao, re);
+        CHECKF(d > 0.3, "orthogonalizing changed the edit by only %.2f levels", d);
+    }
+    CHECKF(strstr(sb, "keep=1") && strstr(sb, "ortho_msg no attribute 'yung' (did you mean Young?)"),
+           "a misspelt name: %s", sb);
+
+    /* principal direction 1: the app's matches zs_pca_fit, the slider moves sd_1 * e_1 */
+    zs_pca pca;
+    CHECK(zs_pca_fit(lat.mu, lat.n, Z, 10, &pca) == ZS_OK);
+    const char *p = strstr(s0, "pca have=1 k=10 total=");
+    double total = p ? atof(p + 22) : 0, var0 = 0;
+    if (p && (p = strstr(p, " var "))) var0 = atof(p + 5);
+    CHECKF(fabs(total - pca.total_var) < 1e-3 * pca.total_var && fabs(var0 - pca.var[0]) < 1e-3 * pca.var[0],
+           "the app's PCA (total %.4f, var0 %.4f) vs zs_pca_fit (%.4f, %.4f)", total, var0, pca.total_var,
+           (double)pca.var[0]);
+    double pv, pm;
+    ok = ok && parse_axis(sp, "PC1", &pv, &pm, hist);
+    CHECKF(ok && pv > 1.5 && isnan(strength(sp, "Smiling")), "PC1 slider: %s", sp);
+    if (ok) {
+        float sd = sqrtf(pca.var[0]);
+        for (int j = 0; j < Z; j++) dir[j] = sd * pca.dir[j];
+        expected_dir(L, mu0, dir, (float)pv, want);
+        face_diff(&ap, re, want, S, &maxd, &meand);
+        CHECKF(maxd <= 2, "PC1 %+.2f sd vs decode(mu + s sd_1 e_1): max %d mean %.2f", pv, maxd, meand);
+        double t = (dotd(Z, mu0, pca.dir) - dotd(Z, pca.mean, pca.dir)) / sd + pv;
+        CHECKF(fabs(pm - t) < 2e-3, "PC1 marker %.4f, want %.4f", pm, t);
+        int total_h = 0;
+        for (int b = 0; b < 48; b++) total_h += hist[b];
+        CHECKF(total_h > lat.n * 0.9, "PC1 histogram holds %d of %d faces", total_h, lat.n);
+    }
+    zs_pca_free(&pca);
+
+    /* only what changed is drawn, and that gives the pixels of a full redraw (but the canary, bottom right) */
+    zs_image full;
+    rect rst;
+    if (ap.rgb && load_png("pc_full.png", &full) && get_rect(st, "status", &rst) && full.w == ap.w) {
+        double d = region_diff(&ap, &full, (rect){0, 0, ap.w, rst.y});   /* above the status line (its figures move) */
+        CHECKF(d == 0, "the frame drawn in parts differs from a full redraw (%.4f)", d);
+        free(full.rgb);
+    } else CHECKF(0, "no full redraw screenshot: %s", st);
+    int drawn = state_int(st, "drawn="), lost = state_int(st, "lost=");
+    CHECKF(drawn >= 0 && drawn < 1280 * 800 / 10, "a frame with nothing moving drew %d pixels", drawn);
+    fprintf(stderr, "damage: a still frame drew %d pixels; %d full redraws for a lost back buffer\n", drawn, lost);
+    free(want), free(dir), free(a1.rgb), free(ao.rgb), free(ap.rgb);
+    zs_latents_free(&lat);
+    free(s0), free(s1), free(so), free(sb), free(sp), free(st), free(out), free(err);
+}
+
+/* ---- (m) the gallery's search ---------------------------------------------------------- */
+static void test_search(lib *L)
+{
+    char script[2048], path[600], args[1024], *out, *err;
+    snprintf(script, sizeof script,
+             "sync\nclick textbox/search\ntype Smiling=no Eyeglasses=yes\nwait 2\necho s1\nprint gallery\n"
+             "click thumb/0\nsync\necho click\nprint state\nkey Right\nsync\necho right\nprint state\n"
+             "screenshot %s/search.png\nclick textbox/search\nkey ctrl+U\ntype smilng=no GLASSES\nwait 2\n"
+             "echo s2\nprint gallery\nwait 1\n", g_tmp);
+    snprintf(path, sizeof path, "%s/search.txt", g_tmp);
+    write_text(path, script);
+    snprintf(args, sizeof args, "--script %s", path);
+    int rc = run_gui("search", args, &out, &err);
+    CHECKF(rc == 0, "exit code %d; stderr: %s", rc, err);
+    char *s1 = section(out, "s1"), *sc = section(out, "click"), *sr = section(out, "right"), *s2 = section(out, "s2");
+    int ks = zs_attr_find("Smiling"), ke = zs_attr_find("Eyeglasses"), n = zs_cache_count(L->cache);
+    char want1[8192] = "gallery_faces", want2[8192] = "gallery_faces";
+    int first = -1, second = -1, n1 = 0;
+    for (int i = 0; i < n; i++) {
+        const int8_t *lab = zs_cache_attrs(L->cache, i);
+        if (lab[ks] < 0 && lab[ke] > 0) {
+            snprintf(want1 + strlen(want1), sizeof want1 - strlen(want1), " %d", i);
+            if (first < 0) first = i;
+            else if (second < 0) second = i;
+            n1++;
+        }
+        if (lab[ke] > 0) snprintf(want2 + strlen(want2), sizeof want2 - strlen(want2), " %d", i);
+    }
+    strcat(want1, "\n"), strcat(want2, "\n");
+    CHECKF(n1 >= 2 && strstr(s1, want1), "Smiling=no Eyeglasses=yes showed:\n%s\nwant:\n%s", s1, want1);
+    CHECKF(state_int(sc, "face=") == first && state_int(sr, "face=") == second,
+           "clicking the first result / Right: faces %d, %d, want %d, %d", state_int(sc, "face="),
+           state_int(sr, "face="), first, second);
+    CHECKF(strstr(s2, want2) && strstr(s2, "search_msg no attribute 'smilng' (did you mean Smiling?)"),
+           "a misspelt name and a partial one:\n%s", s2);
+    free(s1), free(sc), free(sr), free(s2), free(out), free(err);
+}
+
+/* ---- (n) HiDPI: twice the drawable pixels for the same layout ------------------------------ */
+static void test_hidpi(lib *L)
+{
+    char script[2048], path[600], args[1024], *out[2], *err[2];
+    snprintf(path, sizeof path, "%s/hidpi.txt", g_tmp);
+    for (int i = 0; i < 2; i++) {   /* scale 1, then 2 */
+        snprintf(script, sizeof script,
+                 "sync\nkey N\nwait 1\necho start\nprint state\nprint rect image/edit\nprint rect thumb/1\n"
+                 "click thumb/1\nsync\nwheel scroll/attributes -10\nwait 1\n"
+                 "drag slider/Smiling slider/Smiling@0.8333,0.5 12\nsync\necho moved\nprint state\n"
+                 "print rect image/edit\nscreenshot %s/hidpi%d.png\nwait 1\n", g_tmp, i + 1);
+        write_text(path, script);
+        snprintf(args, sizeof args, "--size 960x600 --ui-scale %d --script %s", i + 1, path);
+        char tag[16];
+        snprintf(tag, sizeof tag, "hidpi%d", i + 1);
+        /* a screen that holds the 1920 x 1200 window (SDL_VIDEODRIVER=offscreen needs none) */
+        char saved[256];
+        snprintf(saved, sizeof saved, "%s", g_runner);
+        if (strstr(g_runner, "xvfb-run")) snprintf(g_runner, sizeof g_runner, "xvfb-run -a -s '-screen 0 2048x1280x24'");
+        int rc = run_gui(tag, args, &out[i], &err[i]);
+        snprintf(g_runner, sizeof g_runner, "%s", saved);
+        CHECKF(rc == 0, "scale %d: exit code %d; stderr: %s", i + 1, rc, err[i]);
+    }
+    char *a1 = section(out[0], "start"), *a2 = section(out[1], "start");
+    char *m1 = section(out[0], "moved"), *m2 = section(out[1], "moved");
+    CHECKF(strstr(a1, "win=960x600") && strstr(a1, "drawable=960x600 scale=1.00"), "scale 1: %s", a1);
+    CHECKF(strstr(a2, "win=960x600") && strstr(a2, "drawable=1920x1200 scale=2.00"), "scale 2: %s", a2);
+    rect r1, r2, t1, t2;
+    int ok = get_rect(a1, "image/edit", &r1) & get_rect(a2, "image/edit", &r2) & get_rect(a1, "thumb/1", &t1) &
+             get_rect(a2, "thumb/1", &t2);
+    CHECKF(ok && r2.x == 2 * r1.x && r2.y == 2 * r1.y && r2.w == 2 * r1.w && t2.w == 2 * t1.w && t2.x == 2 * t1.x,
+           "the layout at scale 2 is not the scale-1 one doubled: %s%s", a1, a2);
+    /* the mouse goes through the scale: the same clicks and drags do the same */
+    double s1 = strength(m1, "Smiling"), s2 = strength(m2, "Smiling");
+    CHECKF(state_int(m2, "face=") == 1 && fabs(s2 - s1) < 0.05 && fabs(s2 - 2) < 0.1,
+           "scale 2: click and drag: face %d, Smiling %.3f (scale 1: %.3f)", state_int(m2, "face="), s2, s1);
+    zs_image im;
+    rect re;
+    if (load_png("hidpi2.png", &im) && get_rect(m2, "image/edit", &re)) {
+        CHECKF(im.w == 1920 && im.h == 1200, "screenshot at scale 2 is %dx%d", im.w, im.h);
+        uint8_t *want = zs_xmalloc((size_t)L->S * L->S * 3);
+        int maxd;
+        double meand;
+        expected(L, 1, zs_attr_find("Smiling"), (float)s2, want);
+        face_diff(&im, re, want, L->S, &maxd, &meand);
+        CHECKF(maxd <= 2, "the edit at scale 2 vs decode(mu_1 + s v): max %d", maxd);
+        free(want), free(im.rgb);
+    } else CHECKF(0, "no screenshot at scale 2: %s", m2);
+    for (int i = 0; i < 2; i++) free(out[i]), free(err[i]);
+    free(a1), free(a2), free(m1), free(m2);
+}
+
 static void test_session(void)
 {
     char path[600], sess[600], args[1400], *out, *err;
@@ -1249,7 +1563,7 @@ static void test_session(void)
     free(out), free(err);
 
     snprintf(path, sizeof path, "%s/sess2.txt", g_tmp);
-    write_text(path, "sync\necho two\nprint state\nquit\n");
+    write_text(path, "sync\necho two\nprint state\nprint interp\nquit\n");
     snprintf(args, sizeof args, "--session %s --script %s", sess, path);
     rc = run_gui("sess2", args, &out, &err);
     CHECKF(rc == 0, "session run 2: exit %d: %s", rc, err);
@@ -1258,8 +1572,9 @@ static void test_session(void)
     CHECKF(state_int(s2, "face=") == 3, "the face was not restored: %s", s2);
     CHECKF(fabs(v2 - v1) < 1e-6, "Smiling restored as %.6f, was %.6f", v2, v1);
     CHECKF(strstr(s2, "win=1100x700") != NULL, "window size not restored: %s", s2);
-    CHECKF(strstr(s1, "tab=2 ") && strstr(s1, "slots=10") && strstr(s2, "tab=2 ") && strstr(s2, "slots=10"),
-           "the tab or slot A was not restored: %s%s", s1, s2);
+    CHECKF(strstr(s2, "slot A face 4 (") && strstr(s2, "edited"), "slot A (face 4, edited) not restored: %s", s2);
+    CHECKF(strstr(s1, "tab=2 ") && strstr(s1, "slots=11") && strstr(s2, "tab=2 ") && strstr(s2, "slots=11"),
+           "the tab or the slots were not restored: %s%s", s1, s2);
     free(s1), free(s2), free(out), free(err);
 
     /* garbage: ignored with a message, the app starts as new */
@@ -1324,6 +1639,9 @@ int main(int argc, char **argv)
     test_sample(&L);
     test_train(&L);
     test_session();
+    test_axes(&L);
+    test_search(&L);
+    test_hidpi(&L);
 
     zs_attr_vectors_free(&L.attrs);
     zs_cache_close(L.cache);

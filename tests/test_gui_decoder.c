@@ -5,7 +5,9 @@
  * then the Photo tab's jobs (a photo read, cropped and encoded on the
  * worker, edited with face == NULL, keep-detail at the photo's size, a
  * file that is no image leaving the photo in place, a PNG saved), batches
- * of latents on channels, and the fitted Gaussian.
+ * of latents on channels, a request with a summed edit (delta), and the
+ * gallery's latents with their Gaussian and principal directions, encoded
+ * between requests.
  * Run under ThreadSanitizer by tests/sanitize.sh (label threads).
  *
  * usage: test_gui_decoder MODEL ATTRS GALLERY */
@@ -179,15 +181,33 @@ int main(int argc, char **argv)
             expected(inf, c, &A, i, k, 0.0f, want);
             CHECKF(memcmp(want, br.rgb + (size_t)i * npix, npix) == 0, "batch face %d", i);
         }
-        /* the fit: the gallery's mean */
-        zs_decoder_fit(d, m, c);
-        int ok = 0;
-        zs_gauss g;
-        char msg[600];
-        double ms;
-        while (!(got = zs_decoder_poll_fit(d, &ok, &g, msg, sizeof msg, &ms)) && zs_now() - t0 < 60) {}
-        CHECKF(got && ok && g.z == A.z, "fit: %s", msg);
-        if (got && ok) zs_gauss_free(&g);
+        /* the fit: the gallery's latents, encoded a few at a time, so a
+         * request posted meanwhile is served before the fit is done */
+        zs_decoder_fit(d, c, 5);
+        zs_decode_req rq = {.stamp = 20, .face_key = 2, .face = zs_cache_pixels(c, 2)};
+        float *delta = zs_xmalloc(sizeof(float) * A.z);
+        for (int j = 0; j < A.z; j++) delta[j] = 1.25f * A.vec[(size_t)k * A.z + j];
+        rq.delta = delta;   /* the explorer's summed edit: the same as strength 1.25 */
+        zs_decoder_post(d, &rq);
+        zs_gallery_fit gf;
+        int fitted_first = 0;
+        while (!(got = zs_decoder_poll(d, &r)) && zs_now() - t0 < 60) fitted_first |= zs_decoder_poll_fit(d, &gf);
+        CHECKF(got && r.stamp == 20 && !fitted_first, "a request during the fit: got %d, fit first %d", got, fitted_first);
+        expected(inf, c, &A, 2, k, 1.25f, want);
+        CHECK(got && memcmp(want, r.rgb, npix) == 0);
+        while (!(got = zs_decoder_poll_fit(d, &gf)) && zs_now() - t0 < 60) {}
+        CHECKF(got && gf.ok && gf.n == zs_cache_count(c) && gf.z == A.z && gf.gauss.z == A.z && gf.pca.k == 5, "fit: %s",
+               got ? gf.msg : "none");
+        if (got && gf.ok) {   /* face 7's latent is zs_vae_encode's */
+            float *mu = zs_xmalloc(sizeof(float) * A.z);
+            zs_face_to_chw(zs_cache_pixels(c, 7), zs_cache_size(c), x, 0);
+            zs_vae_encode(inf, x, 1, mu, NULL);
+            CHECK(memcmp(mu, gf.mu + (size_t)7 * A.z, sizeof(float) * A.z) == 0);
+            CHECK(gf.pca.var[0] >= gf.pca.var[4] && gf.pca.var[4] > 0);
+            free(mu);
+        }
+        if (got) zs_gallery_fit_free(&gf);
+        free(delta);
         CHECK(!zs_decoder_get_stats(d).busy);
         zs_decoder_destroy(d);
         free(z2), free(x);

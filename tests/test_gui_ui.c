@@ -1,11 +1,15 @@
 /* The explorer's immediate-mode widgets (src/app/ui.c) without a window:
  * input goes in through ui_input_*, behaviour and the command list come
- * out. Text is measured as 7 pixels a character. */
+ * out. Text is measured as 7 pixels a character. Also the parser of the
+ * gallery's search box (query.c). */
 #include "testutil.h"
 
+#include <math.h>
 #include <string.h>
 
+#include "app/query.h"
 #include "app/ui.h"
+#include "zspace/latent.h"
 
 static int width7(void *font, const char *s, int len) { return 7 * len; }
 
@@ -171,11 +175,80 @@ static void test_tabs_and_clips(void)
     CHECK(ui_get_id(&ui, "a") != ui_get_id(&ui, "b"));
 }
 
+/* A slider's histogram bars and marker: where they are drawn. */
+static void test_slider_deco(void)
+{
+    float v = 0, hist[4] = {1, 0, 4, 2};
+    const int w[1] = {101};   /* x 8..108, y 8..27 */
+    ui.record = 1;
+    ui_slider_deco d = {hist, 4, 1.5f, {0}};
+    begin(1, w), ui_slider_ex(&ui, "s", &v, -3, 3, "%.2f", &d), ui_end(&ui);
+    /* bars: bin 2 (the largest) is 18 px high at x 58..82, bin 1 (empty) none, bin 3 half as high */
+    int bars = 0, tall = 0, half = 0;
+    for (int i = 0; i < ui.ncmd; i++) {
+        const ui_cmd *c = &ui.cmds[i];
+        if (c->kind != UI_CMD_RECT || c->color.a != 70) continue;
+        bars++;
+        if (c->rect.x == 58 && c->rect.h == 18 && c->rect.y + c->rect.h == 27) tall = 1;
+        if (c->rect.x == 83 && c->rect.h == 9) half = 1;
+    }
+    CHECKF(bars == 3 && tall && half, "histogram bars: %d (tall %d, half %d)", bars, tall, half);
+    int found = 0;
+    for (int i = 0; i < ui.nnamed; i++)
+        if (strcmp(ui.named[i].name, "marker/s") == 0) {
+            found = 1;   /* 1.5 on -3..3 is 3/4 of the way: x = 8 + 75 */
+            CHECKF(ui.named[i].rect.x == 8 + 75 - 1 && ui.named[i].rect.h == 20, "marker at x %d", ui.named[i].rect.x);
+        }
+    CHECK(found);
+    d.marker = 9;   /* off the scale: at the end */
+    begin(1, w), ui_slider_ex(&ui, "s", &v, -3, 3, "%.2f", &d), ui_end(&ui);
+    found = 0;
+    for (int i = 0; i < ui.nnamed; i++)
+        if (strcmp(ui.named[i].name, "marker/s") == 0) found = ui.named[i].rect.x == 8 + 100 - 1;
+    CHECK(found);
+    d.marker = NAN;   /* none */
+    begin(1, w), ui_slider_ex(&ui, "s", &v, -3, 3, "%.2f", &d), ui_end(&ui);
+    for (int i = 0; i < ui.nnamed; i++) CHECK(strcmp(ui.named[i].name, "marker/s") != 0);
+    ui.record = 0;
+}
+
+/* The search and "orthogonal to" boxes' parser. */
+static void test_query(void)
+{
+    zs_query q;
+    char msg[256];
+    CHECK(zs_query_parse("Smiling=no Eyeglasses=yes", &q, msg, sizeof msg) == 0 && q.n == 2);
+    CHECK(q.attr[0] == zs_attr_find("Smiling") && q.want[0] == -1);
+    CHECK(q.attr[1] == zs_attr_find("Eyeglasses") && q.want[1] == 1);
+    CHECK(zs_query_parse("smil=0, GLASSES , !male  wearing_hat=Y", &q, msg, sizeof msg) == 0 && q.n == 4);
+    CHECK(q.attr[0] == zs_attr_find("Smiling") && q.want[0] == -1 && q.attr[1] == zs_attr_find("Eyeglasses"));
+    CHECK(q.attr[2] == zs_attr_find("Male") && q.want[2] == -1 && q.attr[3] == zs_attr_find("Wearing_Hat"));
+    CHECK(zs_query_attr("Mouth slightly open", 19) == zs_attr_find("Mouth_Slightly_Open"));
+    CHECK(zs_query_attr("hair", 4) == ZS_QUERY_AMBIGUOUS);
+    CHECK(zs_query_attr("Male", 4) == zs_attr_find("Male"));   /* a whole name, though "male" is in no other */
+    CHECK(zs_query_parse("", &q, msg, sizeof msg) == 0 && q.n == 0 && msg[0] == 0);
+    /* bad terms: named, the good ones kept */
+    CHECK(zs_query_parse("Smilng=no hair Young=maybe Bald", &q, msg, sizeof msg) == -1);
+    CHECKF(q.n == 1 && q.attr[0] == zs_attr_find("Bald") && q.want[0] == 1, "kept %d", q.n);
+    CHECKF(strstr(msg, "'Smilng'") && strstr(msg, "did you mean Smiling") && strstr(msg, "'hair' names several") &&
+               strstr(msg, "Young=maybe"), "%s", msg);
+    /* matching */
+    int8_t lab[ZS_NATTR];
+    memset(lab, -1, sizeof lab);
+    lab[zs_attr_find("Eyeglasses")] = 1;
+    zs_query_parse("Smiling=no Eyeglasses=yes", &q, msg, sizeof msg);
+    CHECK(zs_query_match(&q, lab));
+    lab[zs_attr_find("Smiling")] = 1;
+    CHECK(!zs_query_match(&q, lab));
+}
+
 int main(void)
 {
     ui_init(&ui, width7, NULL, 14);
     test_button();
     test_slider();
+    test_slider_deco();
+    test_query();
     test_textbox();
     test_scroll_and_grid();
     test_tabs_and_clips();

@@ -3,8 +3,9 @@
  * hand example with ties, brute force), attribute vectors on synthetic
  * latents with a known answer (the plain vector of a confounded attribute
  * carries its confounder, the balanced one does not), orthogonalization,
- * the fitted Gaussian and sampling from it, and keep-detail edits. No model
- * and no files of other modules: latents are built by hand. */
+ * the fitted Gaussian and sampling from it, principal directions (a cloud
+ * with known axes), and keep-detail edits. No model and no files of
+ * other modules: latents are built by hand. */
 #include "testutil.h"
 #include "zspace/latent.h"
 
@@ -752,6 +753,70 @@ static void test_detail(void)
     zs_image_free(&ph);
 }
 
+/* ---- principal directions ------------------------------------------------------ */
+static void test_pca(void)
+{
+    /* x = m + sum_i sqrt(lam_i) g_i u_i with a random orthonormal basis u:
+     * the directions must come back as +-u_0, u_1, u_2 with variances lam */
+    enum { Z = 12, N = 20000, K = 4 };
+    const double lam[Z] = {16, 9, 4, 1, 0.25, 0.1, 0.05, 0.04, 0.03, 0.02, 0.01, 0.005};
+    float u[Z][Z], m[Z];
+    for (int i = 0; i < Z; i++) {   /* Gram-Schmidt of random vectors */
+        for (int j = 0; j < Z; j++) u[i][j] = nrand(31, (uint64_t)i * Z + j);
+        for (int p = 0; p < i; p++) {
+            double d = dotf(Z, u[i], u[p]);
+            for (int j = 0; j < Z; j++) u[i][j] -= (float)d * u[p][j];
+        }
+        double n = normf(Z, u[i]);
+        for (int j = 0; j < Z; j++) u[i][j] /= (float)n;
+        m[i] = (float)i - 5;
+    }
+    float *x = malloc(sizeof(float) * N * Z);
+    for (int t = 0; t < N; t++)
+        for (int j = 0; j < Z; j++) {
+            double s = m[j];
+            for (int i = 0; i < Z; i++) s += sqrt(lam[i]) * nrand(32, (uint64_t)t * Z + i) * u[i][j];
+            x[(size_t)t * Z + j] = (float)s;
+        }
+    zs_pca p;
+    CHECK(zs_pca_fit(x, N, Z, K, &p) == ZS_OK);
+    CHECK(p.k == K && p.z == Z);
+    double total = 0;
+    for (int i = 0; i < Z; i++) total += lam[i];
+    CHECKF(fabs(p.total_var - total) < 0.03 * total, "total variance %g, want %g", p.total_var, total);
+    for (int i = 0; i < K; i++) {
+        double c = fabs(dotf(Z, p.dir + i * Z, u[i]));
+        CHECKF(c > 0.995, "direction %d: |cos| to the true axis %.4f", i, c);
+        CHECKF(fabs(p.var[i] - lam[i]) < 0.05 * lam[i], "variance %d: %g, want %g", i, (double)p.var[i], lam[i]);
+        CHECKF(i == 0 || p.var[i] <= p.var[i - 1], "not sorted at %d", i);
+        for (int j = 0; j <= i; j++) {
+            double d = dotf(Z, p.dir + i * Z, p.dir + j * Z);
+            CHECKF(fabs(d - (i == j)) < 1e-5, "dir %d . dir %d = %g", i, j, d);
+        }
+        int big = 0;   /* the sign convention */
+        for (int j = 1; j < Z; j++)
+            if (fabsf(p.dir[i * Z + j]) > fabsf(p.dir[i * Z + big])) big = j;
+        CHECK(p.dir[i * Z + big] > 0);
+    }
+    for (int j = 0; j < Z; j++) CHECKF(fabsf(p.mean[j] - m[j]) < 0.1f, "mean[%d] %g", j, (double)p.mean[j]);
+    double top = (p.var[0] + p.var[1]) / p.total_var;
+    CHECKF(fabs(top - 25 / total) < 0.02, "the top two explain %.3f, want %.3f", top, 25 / total);
+    zs_pca_free(&p);
+
+    /* an exact case: points on a line along (3, 4) / 5, and k > z */
+    float line[3 * 2] = {0, 0, 3, 4, -6, -8};
+    CHECK(zs_pca_fit(line, 3, 2, 5, &p) == ZS_OK);
+    CHECKF(p.k == 2 && fabsf(p.dir[0] - 0.6f) < 1e-6f && fabsf(p.dir[1] - 0.8f) < 1e-6f && fabsf(p.var[1]) < 1e-6f,
+           "line: k %d dir (%g, %g) var %g %g", p.k, (double)p.dir[0], (double)p.dir[1], (double)p.var[0],
+           (double)p.var[1]);
+    CHECKF(fabsf(p.var[0] - 175.0f / 3) < 1e-3f, "line variance %g, want 58.33", (double)p.var[0]);   /* t = 0, 5, -10 */
+    zs_pca_free(&p);
+    CHECK(zs_pca_fit(line, 1, 2, 1, &p) != ZS_OK);   /* one point has no directions */
+    x[7] = NAN;
+    CHECK(zs_pca_fit(x, N, Z, K, &p) != ZS_OK);
+    free(x);
+}
+
 int main(void)
 {
     zs_test_capture_logs();
@@ -762,6 +827,7 @@ int main(void)
     test_attr();
     test_ortho();
     test_gauss();
+    test_pca();
     test_detail();
     TEST_END();
 }

@@ -2,8 +2,8 @@
  * zspace/latent.h - what the explorer does to faces, as library calls:
  * encoding photos the way the cache crops faces, the latents of a whole
  * face cache, the 40 attribute vectors (with their trustworthiness as AUC),
- * edits, interpolation (lerp / slerp) and sampling (isotropic or from the
- * Gaussian fitted to the encoded faces).
+ * edits, interpolation (lerp / slerp), sampling (isotropic or from the
+ * Gaussian fitted to the encoded faces) and their principal directions.
  *
  *     zs_latents L;                                   // mu of every face
  *     zs_latents_encode(model, cache, 0, NULL, NULL, &L);
@@ -155,6 +155,20 @@ void zs_gauss_free(zs_gauss *g);
 /* count samples (count, z): isotropic z = radius * N(0, I) when g == NULL,
  * else z = mean + radius * L N(0, I). The noise is zs_normal(key, i * z + j). */
 void zs_latent_sample(const zs_gauss *g, int z, int count, float radius, uint64_t seed, float *out);
+
+/* The k principal directions of n latents (n, z) (src/latent/pca.c): the
+ * unit eigenvectors of their covariance with the k largest eigenvalues,
+ * largest first, each signed so that its largest component is positive.
+ * var[i] / total_var is the fraction of the variance direction i explains. */
+typedef struct zs_pca {
+    int z, k;
+    float *mean;            /* (z) */
+    float *dir;             /* (k, z) orthonormal */
+    float *var;             /* (k) variance along each direction */
+    double total_var;       /* trace of the covariance: the variance of all z dimensions */
+} zs_pca;
+zs_status zs_pca_fit(const float *x, int n, int z, int k, zs_pca *p);   /* k > z: z directions */
+void zs_pca_free(zs_pca *p);
 
 /* ---- keep-detail edits (the Neural Photo Editor's residual) ----------------------
  * The model's plain decode d0 and edited decode d1 (CHW, size x size, of the

@@ -9,8 +9,10 @@
  * fast slider drag costs one decode per frame at most, never a queue.
  * The same thread reads, crops and encodes photos (Photo tab), computes
  * keep-detail edits, writes PNGs, decodes the Interpolate strip and the
- * Sample grid (batches, each channel newest-wins) and, once, encodes the
- * gallery to fit the Sample tab's Gaussian; the UI thread only computes
+ * Sample grid (batches, each channel newest-wins) and encodes the gallery's
+ * faces, a few between two requests, for the Sample tab's Gaussian, the
+ * sliders' histograms and the principal directions (sliders.c). The UI
+ * thread only sums the slider edit (50 directions of z floats), computes
  * lerp/slerp and draws samples (a few hundred floats) and uploads results.
  *
  * Cores and OpenBLAS. OpenBLAS's thread count is process-wide, so zspace
@@ -38,7 +40,9 @@
  * The loop waits for events while nothing is pending and never waits for
  * the decoder: the worker pushes an SDL user event when a result is ready
  * (SDL_PushEvent is thread-safe), which wakes the loop to upload it as a
- * texture. Quitting joins the worker (at most one decode, ~1 ms, away),
+ * texture. A frame draws only what changed since the last one (render.c,
+ * "damage"), and is not swapped when nothing did: with llvmpipe a slider
+ * drag costs a fifth of the rendering a full redraw did. Quitting joins the worker (at most one decode, ~1 ms, away),
  * the watcher (one job) and the trainer (one step).
  *
  * Test mode (--script, --frames, --screenshot; script.c) replays
@@ -48,6 +52,8 @@
 #include "app_impl.h"
 
 #include <SDL_ttf.h>
+#include <dirent.h>
+#include <unistd.h>
 #include <epoxy/gl.h>
 #include <math.h>
 #include <stdarg.h>
@@ -107,8 +113,10 @@ static int open_window(zs_app *a)
     SDL_GL_SetAttribute(SDL_GL_CONTEXT_FLAGS, SDL_GL_CONTEXT_FORWARD_COMPATIBLE_FLAG);
     SDL_GL_SetAttribute(SDL_GL_DOUBLEBUFFER, 1);
     SDL_GL_SetAttribute(SDL_GL_DEPTH_SIZE, 0);
-    a->win = SDL_CreateWindow("zspace", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, a->desc.width,
-                              a->desc.height, SDL_WINDOW_OPENGL | SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
+    float k = a->ui_scale;   /* the window is asked for in screen units; the layout is in logical pixels */
+    a->win = SDL_CreateWindow("zspace", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, (int)lroundf(a->desc.width * k),
+                              (int)lroundf(a->desc.height * k),
+                              SDL_WINDOW_OPENGL | SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
     if (a->win) a->gl = SDL_GL_CreateContext(a->win);
     if (!a->win || !a->gl) {
         fprintf(stderr, "zspace: cannot open the explorer window with OpenGL 3.3 core (%s).\n\n", SDL_GetError());
@@ -116,7 +124,7 @@ static int open_window(zs_app *a)
         SDL_Quit();
         return 0;
     }
-    SDL_SetWindowMinimumSize(a->win, 960, 600);
+    SDL_SetWindowMinimumSize(a->win, (int)lroundf(960 * k), (int)lroundf(600 * k));
     SDL_GL_MakeCurrent(a->win, a->gl);
     /* test mode renders as fast as it can; otherwise follow the display */
     SDL_GL_SetSwapInterval(a->desc.script || a->desc.frames || a->desc.bench ? 0 : 1);
@@ -124,10 +132,18 @@ static int open_window(zs_app *a)
     return 1;
 }
 
+/* HiDPI. SDL gives the window's size and the mouse in screen units and the
+ * drawable in pixels; on a Retina display a 1280 x 800 window has a 2560 x
+ * 1600 drawable. The layout is in logical pixels: screen units divided by
+ * ui_scale (1, unless --ui-scale or ZS_UI_SCALE asks for more on a screen
+ * that does no scaling of its own, e.g. X11); the renderer and the font
+ * work at `scale` drawable pixels per logical pixel. */
 static void update_sizes(zs_app *a)
 {
-    SDL_GetWindowSize(a->win, &a->win_w, &a->win_h);
+    int ww, wh;
+    SDL_GetWindowSize(a->win, &ww, &wh);
     SDL_GL_GetDrawableSize(a->win, &a->fb_w, &a->fb_h);
+    a->win_w = (int)lroundf((float)ww / a->ui_scale), a->win_h = (int)lroundf((float)wh / a->ui_scale);
     a->scale = a->win_w > 0 ? (float)a->fb_w / (float)a->win_w : 1.0f;
     if (a->font.tex && fabsf(a->scale - a->font.scale) > 0.01f) {   /* moved to a screen of another density */
         char err[512];
@@ -168,6 +184,14 @@ static int init_gl(zs_app *a)
 
 /* ---- data: model, gallery, attribute vectors -------------------------------------- */
 static void setup_training(zs_app *a);
+
+/* The gallery's latents, their Gaussian and principal directions, on the worker. */
+static void start_fit(zs_app *a)
+{
+    if (!a->dec || !a->gallery) return;
+    zs_decoder_fit(a->dec, a->gallery, ZS_NPC);
+    a->fitting = 1;
+}
 static void wake_ui(void *user)
 {
     zs_app *a = user;
@@ -202,6 +226,7 @@ static void load_gallery(zs_app *a)
     a->tex_thumbs = zs_tex_create(W, H, atlas, 1);
     for (int i = 0; i < a->nthumbs; i++) a->thumbs[i].tex = a->tex_thumbs;
     free(atlas);
+    zs_gallery_search(a);   /* all of them */
 }
 
 static void load_attrs(zs_app *a)
@@ -262,9 +287,11 @@ static void load_data(zs_app *a)
         a->model = NULL;
     }
     load_attrs(a);
-    if (a->model) {
-        a->dec = zs_decoder_create(a->model, a->have_attrs ? &a->attrs : NULL, wake_ui, a);
+    if (a->model) {   /* the requests carry the summed edit (sliders.c): the worker needs no vectors */
+        a->dec = zs_decoder_create(a->model, NULL, wake_ui, a);
         zs_decoder_set_delay(a->dec, a->desc.decode_delay_ms);
+        zs_sliders_update_dirs(a);
+        start_fit(a);
     }
     int S = a->S ? a->S : 64;
     uint8_t *black = zs_xcalloc((size_t)S * S, 3);
@@ -318,6 +345,7 @@ static void setup_training(zs_app *a)
     a->weights_step = -1;
     /* the cores: one for the UI thread and the decoder, the rest train */
     a->train_threads = zs_cpu_count() - 1 > 1 ? zs_cpu_count() - 1 : 1;
+    if (a->desc.train_threads > 0) a->train_threads = a->desc.train_threads;
     if (a->desc.train_data) {
         if (zs_cache_open(&a->train_cache, a->desc.train_data) != ZS_OK) {
             zs_app_error(a, "--data: %s (training on the gallery instead)", zs_last_error());
@@ -395,15 +423,16 @@ void zs_app_save_ckpt(zs_app *a)
 static void restart_decoder(zs_app *a)
 {
     zs_decoder_destroy(a->dec);
-    a->dec = zs_decoder_create(a->model, a->have_attrs ? &a->attrs : NULL, wake_ui, a);
+    a->dec = zs_decoder_create(a->model, NULL, wake_ui, a);
     zs_decoder_set_delay(a->dec, a->desc.decode_delay_ms);
     a->dirty = 1;
     for (int c = 0; c < ZS_DEC_CHANNELS; c++) {
         a->batch_dirty[c] = 1;
         a->batch_shown[c] = a->batch_posted[c];
     }
-    if (a->have_gauss) zs_gauss_free(&a->gauss);
-    a->have_gauss = a->fitting = 0;
+    if (a->have_gauss) zs_gauss_free(&a->gauss);   /* the samples wait for the new weights' Gaussian; */
+    a->have_gauss = 0;
+    start_fit(a);                                  /* the sliders keep their axes until it comes */
     a->cur_z_key = ZS_NO_FACE_KEY;
     a->saving = a->photo_loading = 0;
     if (a->have_photo) {   /* the new worker has not read the photo yet */
@@ -447,6 +476,7 @@ void zs_app_recompute_attrs(zs_app *a)
 static void take_train(zs_app *a)
 {
     if (!a->tv) return;
+    zs_tv_set_shown(a->tv, a->tab == ZS_TAB_TRAIN);
     zs_tv_view v;
     zs_tv_poll(a->tv, &v);
     a->tview = v;
@@ -487,6 +517,8 @@ static void take_train(zs_app *a)
         a->have_attrs = 1;
         a->attrs_stale = a->recompute_gen != a->weights_gen;
         a->attrs_problem[0] = 0;
+        zs_sliders_update_dirs(a);
+        zs_sliders_update_axes(a);
         restart_decoder(a);
         double mean = 0;
         int n = 0;
@@ -512,6 +544,7 @@ void zs_app_select(zs_app *a, int face)
 void zs_app_reset(zs_app *a)
 {
     memset(a->strength, 0, sizeof a->strength);
+    memset(a->pc_strength, 0, sizeof a->pc_strength);
     a->dirty = 1;
 }
 
@@ -558,9 +591,7 @@ void zs_app_current_label(const zs_app *a, char *buf, size_t n)
         zs_strf(buf, n, "sample %d (seed %llu)", a->sample_pick + 1, (unsigned long long)a->sample_pick_seed);
     } else if (a->current >= 0) zs_strf(buf, n, "face %d (%s)", a->current + 1, zs_cache_id(a->gallery, a->current));
     else zs_strf(buf, n, "no face");
-    int edited = 0;
-    for (int k = 0; k < ZS_NATTR; k++) edited |= a->strength[k] != 0.0f;
-    if (edited && strlen(buf) + 8 < n) strcat(buf, ", edited");
+    if (zs_sliders_edited(a) && strlen(buf) + 8 < n) strcat(buf, ", edited");
 }
 
 void zs_app_current_name(const zs_app *a, char *buf, size_t n)
@@ -571,9 +602,7 @@ void zs_app_current_name(const zs_app *a, char *buf, size_t n)
         name = base ? base + 1 : a->photo_path;
     } else if (a->src == ZS_SRC_SAMPLE) name = "sample";
     else if (a->current >= 0) name = zs_cache_id(a->gallery, a->current);
-    int edited = 0;
-    for (int k = 0; k < ZS_NATTR; k++) edited |= a->strength[k] != 0.0f;
-    zs_strf(buf, n, "%s%s", name, edited ? " (edited)" : "");
+    zs_strf(buf, n, "%s%s", name, zs_sliders_edited(a) ? " (edited)" : "");
 }
 
 void zs_app_set_slot(zs_app *a, int which)
@@ -624,8 +653,7 @@ static void post_samples(zs_app *a)
     }
     if (a->sample_fitted && !a->have_gauss) {
         if (!a->fitting && a->gallery) {
-            zs_decoder_fit(a->dec, a->model, a->gallery);
-            a->fitting = 1;
+            start_fit(a);
             zs_app_message(a, 0, "Sample: encoding the %d gallery faces to fit a Gaussian ...", a->nfaces);
         }
         if (!a->gallery) {
@@ -721,21 +749,19 @@ static void take_batches(zs_app *a)
         a->samples_shown_gen = b.stamp;
         a->batch_shown[ZS_CH_SAMPLES] = b.stamp;
     }
-    int ok;
-    char msg[600];
-    double ms;
-    zs_gauss g;
-    if (zs_decoder_poll_fit(a->dec, &ok, &g, msg, sizeof msg, &ms)) {
+    zs_gallery_fit f;
+    if (zs_decoder_poll_fit(a->dec, &f)) {
         a->fitting = 0;
-        if (ok) {
-            a->gauss = g;
-            a->have_gauss = 1;
-            a->fit_ms = ms;
-            zs_app_message(a, 0, "Sample: Gaussian fitted to %d encoded gallery faces in %.0f ms", a->nfaces, ms);
+        if (f.ok) {
+            zs_sliders_take_fit(a, &f);
+            if (a->tab == ZS_TAB_SAMPLE && a->sample_fitted)
+                zs_app_message(a, 0, "Sample: Gaussian fitted to %d encoded gallery faces in %.0f ms", f.n, f.ms);
         } else {
             a->sample_fitted = 0;
-            zs_app_message(a, 1, "Sample: cannot fit a Gaussian (%s); using the isotropic prior", msg);
+            zs_app_message(a, 1, "The gallery's latents: %s (no fitted samples, histograms or principal directions)",
+                           f.msg);
         }
+        zs_gallery_fit_free(&f);
         a->batch_dirty[ZS_CH_SAMPLES] = 1;
     }
 }
@@ -893,7 +919,8 @@ static void post_request(zs_app *a)
     }
     req.stamp = ++a->stamp_posted;
     a->post_time[req.stamp % 256] = zs_now();
-    memcpy(req.strength, a->strength, sizeof req.strength);
+    float delta[4096];
+    if (a->model->cfg.z <= 4096 && zs_sliders_delta(a, delta)) req.delta = delta;
     zs_decoder_post(a->dec, &req);
 }
 
@@ -908,6 +935,7 @@ static void take_result(zs_app *a)
     if (res.face_key == ZS_NO_FACE_KEY) return;
     memcpy(a->cur_z, res.z, sizeof(float) * (size_t)a->model->cfg.z);
     a->cur_z_key = res.face_key;
+    zs_sliders_update_markers(a);
     zs_tex_update(a->tex_edit, 0, 0, a->S, a->S, res.rgb);
     memcpy(a->edit_rgb, res.rgb, (size_t)a->S * a->S * 3);
     a->have_edit = 1;
@@ -955,26 +983,29 @@ static void on_key(zs_app *a, const SDL_KeyboardEvent *k)
     case SDLK_ESCAPE: a->quit = 1; break;
     case SDLK_r: zs_app_reset(a); break;
     case SDLK_n: zs_app_set_nearest(a, !a->nearest); break;
-    case SDLK_LEFT: zs_app_select(a, a->current - 1); break;
-    case SDLK_RIGHT: zs_app_select(a, a->current + 1); break;
+    case SDLK_LEFT: zs_app_select(a, zs_gallery_step(a, -1)); break;   /* among the faces the search shows */
+    case SDLK_RIGHT: zs_app_select(a, zs_gallery_step(a, 1)); break;
     default: break;
     }
 }
+
+/* screen units -> logical pixels */
+static int logical(const zs_app *a, int v) { return (int)floorf((float)v / a->ui_scale); }
 
 static void on_event(zs_app *a, const SDL_Event *e)
 {
     ui_ctx *ui = a->ui;
     switch (e->type) {
     case SDL_QUIT: a->quit = 1; break;
-    case SDL_MOUSEMOTION: ui_input_mousemove(ui, e->motion.x, e->motion.y); break;
+    case SDL_MOUSEMOTION: ui_input_mousemove(ui, logical(a, e->motion.x), logical(a, e->motion.y)); break;
     case SDL_MOUSEBUTTONDOWN:
-        if (e->button.button == SDL_BUTTON_LEFT) ui_input_mousedown(ui, e->button.x, e->button.y);
+        if (e->button.button == SDL_BUTTON_LEFT) ui_input_mousedown(ui, logical(a, e->button.x), logical(a, e->button.y));
         break;
     case SDL_MOUSEBUTTONUP:
-        if (e->button.button == SDL_BUTTON_LEFT) ui_input_mouseup(ui, e->button.x, e->button.y);
+        if (e->button.button == SDL_BUTTON_LEFT) ui_input_mouseup(ui, logical(a, e->button.x), logical(a, e->button.y));
         break;
     case SDL_MOUSEWHEEL:
-        ui_input_mousemove(ui, e->wheel.mouseX, e->wheel.mouseY);
+        ui_input_mousemove(ui, logical(a, e->wheel.mouseX), logical(a, e->wheel.mouseY));
         ui_input_wheel(ui, e->wheel.direction == SDL_MOUSEWHEEL_FLIPPED ? -e->wheel.y : e->wheel.y);
         break;
     case SDL_TEXTINPUT: ui_input_text(ui, e->text.text); break;
@@ -986,6 +1017,7 @@ static void on_event(zs_app *a, const SDL_Event *e)
         }
         break;
     case SDL_KEYDOWN: on_key(a, &e->key); break;
+    case SDL_WINDOWEVENT: a->expose = 1; break;   /* shown, exposed, resized: show the whole frame again */
     default: break;
     }
 }
@@ -1028,6 +1060,40 @@ static double pct(float *v, int n, double p)
     return v[i];
 }
 
+/* CPU seconds used so far by the process's threads, by kind: the UI thread,
+ * Mesa's llvmpipe renderer, the decoder and watcher, and the rest (the
+ * trainer's threads). From /proc (Linux); zeros elsewhere. */
+enum { CPU_UI, CPU_LLVMPIPE, CPU_HELPERS, CPU_TRAIN, CPU_KINDS };
+static void cpu_by_thread(double out[CPU_KINDS])
+{
+    memset(out, 0, sizeof(double) * CPU_KINDS);
+    char dir[64], line[1024];
+    snprintf(dir, sizeof dir, "/proc/%d/task", (int)getpid());
+    DIR *d = opendir(dir);
+    if (!d) return;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.') continue;
+        char path[400];
+        snprintf(path, sizeof path, "%s/%s/stat", dir, e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        size_t n = fread(line, 1, sizeof line - 1, f);
+        fclose(f);
+        line[n] = 0;
+        char *open = strchr(line, '('), *close = strrchr(line, ')');
+        if (!open || !close) continue;
+        unsigned long ut = 0, st = 0;   /* fields 14 and 15, counted after the name */
+        if (sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2) continue;
+        double sec = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+        int kind = atoi(e->d_name) == (int)getpid() ? CPU_UI
+                   : strstr(open, "llvmpipe") ? CPU_LLVMPIPE
+                   : strstr(open, "zs-decoder") || strstr(open, "zs-watcher") ? CPU_HELPERS
+                   : CPU_TRAIN;
+        out[kind] += sec;
+    }
+    closedir(d);
+}
+
 /* Before a frame is built: move the Smiling slider (a triangle wave, -2..2 in 2 s). */
 static void bench_drive(zs_app *a)
 {
@@ -1049,18 +1115,21 @@ static void bench_drive(zs_app *a)
         a->bench_frame = zs_xmalloc(sizeof(float) * (size_t)a->bench_cap);
         a->bench_decode = zs_xmalloc(sizeof(float) * (size_t)a->bench_cap);
         a->bench_compute = zs_xmalloc(sizeof(float) * (size_t)a->bench_cap);
+        a->bench_drawn = zs_xmalloc(sizeof(float) * (size_t)a->bench_cap);
     }
     if (a->bench_phase != 1) return;
     double secs = a->desc.bench_seconds > 0 ? a->desc.bench_seconds : 10;
     if (a->bench_step0 < 0 && a->tview.have_trainer && a->tview.metrics.step > 0 && now - a->bench_t0 > 1.0) {
         a->bench_step0 = a->tview.metrics.step;   /* throughput from the first second on: the trainer is warm */
         a->bench_next = now;
+        cpu_by_thread(a->bench_cpu0);
     }
     if (now - a->bench_t0 >= secs + 1.0) {
         a->bench_phase = 2;
         a->quit = 1;
         return;
     }
+    if (a->desc.bench_idle) return;   /* training with the window open and nobody touching it */
     int k = zs_attr_find("Smiling");
     double ph = fmod(now - a->bench_t0, 2.0) / 2.0;   /* 0..1 */
     float s = (float)(ph < 0.5 ? -2 + 8 * ph : 6 - 8 * ph);
@@ -1074,8 +1143,11 @@ static void bench_drive(zs_app *a)
 static void bench_record(zs_app *a, double frame_ms)
 {
     if (a->bench_phase != 1 || a->bench_step0 < 0) return;
-    if (a->nbench_frame < a->bench_cap) a->bench_frame[a->nbench_frame++] = (float)frame_ms;
-    if (a->stamp_shown > a->bench_seen && a->stamp_shown + 255 > a->stamp_posted) {
+    if (a->nbench_frame < a->bench_cap) {
+        a->bench_drawn[a->nbench_frame] = (float)a->render.drawn_px;
+        a->bench_frame[a->nbench_frame++] = (float)frame_ms;
+    }
+    if (a->stamp_shown > a->bench_seen && a->stamp_shown + 255 > a->stamp_posted && !a->desc.bench_idle) {
         if (a->nbench_decode < a->bench_cap) {
             a->bench_decode[a->nbench_decode] = (float)((zs_now() - a->post_time[a->stamp_shown % 256]) * 1e3);
             a->bench_compute[a->nbench_decode++] = (float)a->decode_ms;
@@ -1094,14 +1166,25 @@ static void bench_report(zs_app *a)
     printf("frames %d\n", a->nbench_frame);
     printf("frame_ms_p50 %.2f\nframe_ms_p95 %.2f\nframe_ms_p99 %.2f\n", pct(a->bench_frame, a->nbench_frame, 0.5),
            pct(a->bench_frame, a->nbench_frame, 0.95), pct(a->bench_frame, a->nbench_frame, 0.99));
+    printf("drawn_px_p50 %.0f (of %d), full redraws for a lost back buffer %ld\n", pct(a->bench_drawn, a->nbench_frame, 0.5),
+           a->fb_w * a->fb_h, a->render.nfull_lost);
     printf("decodes %d\n", a->nbench_decode);
     printf("decode_ms_p50 %.2f\ndecode_ms_p95 %.2f\n", pct(a->bench_decode, a->nbench_decode, 0.5),
            pct(a->bench_decode, a->nbench_decode, 0.95));
     printf("decode_compute_ms_p50 %.2f\n", pct(a->bench_compute, a->nbench_decode, 0.5));
     printf("train_threads %d\ntrain_batch %d\ntrain_steps %ld\n", a->train_threads, v.batch, steps);
     printf("train_img_per_s %.1f\n", el > 0 && steps > 0 ? (double)steps * v.batch / el : 0.0);
+    double cpu[CPU_KINDS];   /* where the CPU went while measuring, per frame and in all */
+    cpu_by_thread(cpu);
+    for (int k = 0; k < CPU_KINDS; k++) cpu[k] -= a->bench_cpu0[k];
+    double nf = a->nbench_frame > 0 ? a->nbench_frame : 1;
+    printf("cpu_ms_per_frame ui %.2f llvmpipe %.2f decoder+watcher %.2f\n", cpu[CPU_UI] * 1e3 / nf,
+           cpu[CPU_LLVMPIPE] * 1e3 / nf, cpu[CPU_HELPERS] * 1e3 / nf);
+    printf("cpu_cores gui %.2f train %.2f (of %d, over %.1f s)\n",
+           el > 0 ? (cpu[CPU_UI] + cpu[CPU_LLVMPIPE] + cpu[CPU_HELPERS]) / el : 0.0, el > 0 ? cpu[CPU_TRAIN] / el : 0.0,
+           zs_cpu_count(), el);
     fflush(stdout);
-    free(a->bench_frame), free(a->bench_decode), free(a->bench_compute);
+    free(a->bench_frame), free(a->bench_decode), free(a->bench_compute), free(a->bench_drawn);
 }
 
 static void frame(zs_app *a, double t0)
@@ -1115,7 +1198,10 @@ static void frame(zs_app *a, double t0)
     post_request(a);    /* ... and the newest state goes to the worker at once */
     post_batches(a);
     busy = busy || (a->dec && zs_decoder_get_stats(a->dec).busy);   /* a decode was in flight this frame */
-    zs_render_frame(&a->render, a->fb_w, a->fb_h, a->scale, a->ui, &a->font);
+    /* only what changed is drawn; an unchanged picture is not even shown again (the window keeps it) */
+    if (a->expose) a->render.full = 1;
+    a->expose = 0;
+    int present = zs_render_frame(&a->render, a->fb_w, a->fb_h, a->scale, a->ui, &a->font) > 0;
     glFinish();   /* count the rendering itself (llvmpipe draws on the CPU), not the wait for vsync */
     double ms = (zs_now() - t0) * 1e3;
     a->timing[a->ntiming % ZS_APP_TIMING] = (float)ms;
@@ -1127,9 +1213,13 @@ static void frame(zs_app *a, double t0)
     }
     int last = a->quit || (a->desc.frames > 0 && a->frame + 1 >= a->desc.frames);
     if (last && a->desc.screenshot) write_screenshot(a, a->desc.screenshot);
-    SDL_GL_SwapWindow(a->win);
+    if (present) SDL_GL_SwapWindow(a->win);
     if (a->desc.bench) bench_record(a, ms);
-    a->frame_ms = recent_median(a);
+    if (zs_now() - a->status_time > 0.5) {   /* the status line's figures: twice a second, not every frame */
+        a->frame_ms = recent_median(a);
+        a->status_decode_ms = a->decode_ms, a->status_encode_ms = a->encode_ms;
+        a->status_time = zs_now();
+    }
     a->frame++;
     if (last) a->quit = 1;
 }
@@ -1175,6 +1265,8 @@ static void shutdown_app(zs_app *a)
     zs_tex_free(a->tex_samples);
     if (a->have_gauss) zs_gauss_free(&a->gauss);
     free(a->cur_z);
+    free(a->dirs), free(a->axes), free(a->gal_mu), free(a->shown), free(a->shown_thumbs);
+    if (a->have_pca) zs_pca_free(&a->pca);
     zs_tex_free(a->tex_strip);
     zs_tex_free(a->tex_t);
     for (int i = 0; i < 2; i++) zs_tex_free(a->slot[i].tex), free(a->slot[i].z);
@@ -1202,6 +1294,8 @@ int zs_app_run(const zs_app_desc *d)
     if (a->desc.width <= 0) a->desc.width = 1280;
     if (a->desc.height <= 0) a->desc.height = 800;
     zs_app_find_paths(&a->paths, d->data_dir);
+    const char *env = getenv("ZS_UI_SCALE");
+    a->ui_scale = d->ui_scale > 0 ? d->ui_scale : env && atof(env) >= 0.5 && atof(env) <= 4 ? (float)atof(env) : 1.0f;
     if (!open_window(a)) {
         free(a);
         return ZS_APP_NO_DISPLAY;
@@ -1237,19 +1331,24 @@ int zs_cmd_gui(int argc, char **argv)
 {
     zs_app_desc d = {0};
     const char *size = NULL;
-    long frames = 0, delay = 0, train_batch = 0;
-    double seconds = 10;
+    long frames = 0, delay = 0, train_batch = 0, train_threads = 0;
+    double seconds = 10, ui_scale = 0;
     int bad = 0;
     for (int i = 1; i < argc && !bad; i++) {
         if (zs_arg_flag(argv, i, "--help") || zs_arg_flag(argv, i, "-h")) {
             printf("usage: zspace [gui] [--model M] [--gallery G.zsf] [--attrs A] [--data-dir D] [--size WxH]\n"
-                   "                  [--photo IMAGE] [--data FACES.zsf] [--session FILE]\n\n"
-                   "Opens the explorer: a gallery of faces (click one, or Left/Right), the face beside\n"
-                   "its reconstruction, and 40 attribute sliders that edit it live; tabs for your own\n"
+                   "                  [--photo IMAGE] [--data FACES.zsf] [--session FILE] [--ui-scale F]\n\n"
+                   "Opens the explorer: a gallery of faces (click one, or Left/Right; the search box filters it,\n"
+                   "e.g. Smiling=no Eyeglasses=yes), the face beside its reconstruction, and 40 attribute\n"
+                   "sliders that edit it live (each with the gallery's histogram and the face's place on it;\n"
+                   "\"orthogonal to\" keeps other attributes fixed; a second set moves along the gallery's 10\n"
+                   "principal directions); tabs for your own\n"
                    "photo, interpolation between two faces (A, B, t, lerp/slerp, play, export) and\n"
                    "samples (radius, isotropic or fitted to the gallery; click one to edit it). Defaults are the\n"
                    "shipped data/default.safetensors, data/gallery.zsf and data/attrs.safetensors;\n"
                    "--data-dir D reads shaders, font and data from D/shaders, D/assets and D/data.\n"
+                   "--ui-scale F (or ZS_UI_SCALE=F) draws everything F times larger, for a dense screen the\n"
+                   "desktop does not scale (a Retina display is handled without it).\n"
                    "Keys: Escape or Ctrl-Q quits (Escape first leaves the filter box), R resets the\n"
                    "sliders, N switches linear/nearest filtering, Left/Right select the previous/next face,\n"
                    "Ctrl-S saves the edit as a PNG; in a text box Ctrl-U (or Ctrl-Backspace) empties it.\n"
@@ -1264,10 +1363,12 @@ int zs_cmd_gui(int argc, char **argv)
                    "Test mode: --script FILE replays synthetic events (see src/app/script.c),\n"
                    "--screenshot OUT.png writes the last frame, --frames N quits after N frames,\n"
                    "--decode-delay MS slows the decoder down (to show the UI does not wait for it),\n"
-                   "--train-batch N trains with batches of N (default 64).\n"
+                   "--train-batch N trains with batches of N (default 64), --train-threads N on N threads\n"
+                   "(default: the cores but one).\n"
                    "--bench [--seconds 10]: trains in the background and moves the Smiling slider back and forth\n"
                    "for that long, then prints frame_ms_p50/p95/p99 (work per frame at 60 Hz), decode_ms_p50/p95\n"
-                   "(slider move to picture on screen) and train_img_per_s, and quits.\n");
+                   "(slider move to picture on screen) and train_img_per_s, and quits; --bench-idle the same\n"
+                   "without touching the sliders (training with the window open).\n");
             return 0;
         }
         if (zs_arg_str(argc, argv, &i, "--model", &d.model, &bad)) continue;
@@ -1278,12 +1379,18 @@ int zs_cmd_gui(int argc, char **argv)
         if (zs_arg_str(argc, argv, &i, "--data", &d.train_data, &bad)) continue;
         if (zs_arg_str(argc, argv, &i, "--session", &d.session, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--train-batch", &train_batch, &bad)) continue;
+        if (zs_arg_int(argc, argv, &i, "--train-threads", &train_threads, &bad)) continue;
+        if (zs_arg_flag(argv, i, "--bench-idle")) {
+            d.bench = d.bench_idle = 1;
+            continue;
+        }
         if (zs_arg_flag(argv, i, "--bench")) {
             d.bench = 1;
             continue;
         }
         if (zs_arg_float(argc, argv, &i, "--seconds", &seconds, &bad)) continue;
         if (zs_arg_str(argc, argv, &i, "--size", &size, &bad)) continue;
+        if (zs_arg_float(argc, argv, &i, "--ui-scale", &ui_scale, &bad)) continue;
         if (zs_arg_str(argc, argv, &i, "--script", &d.script, &bad)) continue;
         if (zs_arg_str(argc, argv, &i, "--screenshot", &d.screenshot, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--frames", &frames, &bad)) continue;
@@ -1296,18 +1403,26 @@ int zs_cmd_gui(int argc, char **argv)
         fprintf(stderr, "zspace gui: --size wants WIDTHxHEIGHT, e.g. 1280x800, not '%s'\n", size);
         bad = 1;
     }
-    if (!bad && (frames < 0 || delay < 0 || delay > 10000 || train_batch < 0 || train_batch > 1024)) {
-        fprintf(stderr, "zspace gui: --frames must be >= 0, --decode-delay 0..10000 and --train-batch 0..1024\n");
+    if (!bad && (frames < 0 || delay < 0 || delay > 10000 || train_batch < 0 || train_batch > 1024 ||
+                 train_threads < 0 || train_threads > 256)) {
+        fprintf(stderr, "zspace gui: --frames must be >= 0, --decode-delay 0..10000, --train-batch 0..1024 and "
+                        "--train-threads 0..256\n");
         bad = 1;
     }
     if (bad) return 2;
     d.frames = (int)frames;
     d.decode_delay_ms = (int)delay;
     d.train_batch = (int)train_batch;
+    d.train_threads = (int)train_threads;
     if (!(seconds > 0 && seconds <= 3600)) {
         fprintf(stderr, "zspace gui: --seconds must be in (0, 3600]\n");
         return 2;
     }
     d.bench_seconds = seconds;
+    if (ui_scale != 0 && !(ui_scale >= 0.5 && ui_scale <= 4)) {
+        fprintf(stderr, "zspace gui: --ui-scale must be in [0.5, 4]\n");
+        return 2;
+    }
+    d.ui_scale = (float)ui_scale;
     return zs_app_run(&d);
 }

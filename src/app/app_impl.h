@@ -8,6 +8,7 @@
 
 #include "app.h"
 #include "decoder.h"
+#include "query.h"
 #include "render.h"
 #include "trainview.h"
 #include "ui.h"
@@ -16,6 +17,11 @@
 
 #define ZS_APP_MAX_ERRORS 4
 #define ZS_APP_TIMING 4096   /* frames kept for timing statistics */
+#define ZS_NPC 10            /* sliders along the gallery's principal directions */
+#define ZS_NSLIDERS (ZS_NATTR + ZS_NPC)
+#define ZS_HIST_BINS 48      /* a slider's histogram */
+#define ZS_SLIDER_LO -3.0f
+#define ZS_SLIDER_HI 3.0f
 
 typedef struct zs_app_paths { char shaders[PATH_MAX], assets[PATH_MAX], data[PATH_MAX]; } zs_app_paths;
 /* Where the shaders, font and shipped data are: data_dir/{shaders,assets,data}
@@ -42,7 +48,8 @@ typedef struct zs_app {
     SDL_Window *win;
     SDL_GLContext gl;
     int win_w, win_h, fb_w, fb_h;
-    float scale;                         /* drawable pixels per window pixel */
+    float scale;                         /* drawable pixels per logical pixel (win_w, win_h are logical) */
+    float ui_scale;                      /* screen units per logical pixel (--ui-scale; 1 normally) */
     zs_render render;
     zs_font font;
     ui_ctx *ui;
@@ -117,7 +124,7 @@ typedef struct zs_app {
     unsigned tex_samples;                /* 4 S x 4 S atlas */
     int have_samples;
     uint64_t samples_shown_gen, samples_gen;   /* which latents the atlas shows / were posted */
-    zs_gauss gauss;
+    zs_gauss gauss;                      /* fitted to the gallery's latents (with them, from the worker) */
     int have_gauss, fitting;
     double fit_ms, samples_ms;
     float *sample_base;                  /* the sample made current (src == ZS_SRC_SAMPLE) */
@@ -146,6 +153,25 @@ typedef struct zs_app {
     char message[700];
     int message_err;
 
+    /* the sliders (sliders.c): attribute k or principal direction j moves the latent along dirs[k] or
+     * dirs[ZS_NATTR + j]; each shows the gallery's histogram and the current face on its axis */
+    float pc_strength[ZS_NPC];           /* in the gallery's standard deviations */
+    float *dirs;                         /* (ZS_NSLIDERS, z) */
+    float *axes, axis_origin[ZS_NSLIDERS];   /* (ZS_NSLIDERS, z): t(z) = z . axis - origin */
+    float hist[ZS_NSLIDERS][ZS_HIST_BINS];
+    float marker[ZS_NSLIDERS];           /* t of the current edited latent (NaN: none) */
+    int have_axes;
+    float *gal_mu;                       /* (gal_n, z): the gallery's latents */
+    int gal_n;
+    zs_pca pca;
+    int have_pca;
+    int slider_set;                      /* shown: 0 attributes, 1 principal directions */
+    char ortho_box[160], ortho_msg[400]; /* "orthogonal to" and what in it is not an attribute */
+    int keep[ZS_NATTR], nkeep;           /* the attributes edits are orthogonalized against */
+    char search[160], search_msg[400];   /* the gallery's search box */
+    int *shown, nshown;                  /* the gallery faces it lets through */
+    ui_image *shown_thumbs;
+
     /* what the user chose */
     int current;                         /* gallery face, -1 when none */
     float strength[ZS_NATTR];
@@ -166,7 +192,9 @@ typedef struct zs_app {
     /* loop */
     int quit, failed;                    /* failed: a test script went wrong (exit code 1) */
     long frame;
-    double frame_ms;                     /* smoothed work time of a frame */
+    double frame_ms;                     /* smoothed work time of a frame (as the status line shows it) */
+    double status_decode_ms, status_encode_ms, status_time;   /* the status line's figures, refreshed at 2 Hz */
+    int expose;                          /* the window system wants the whole picture again */
     float timing[ZS_APP_TIMING];         /* work ms of recent frames */
     uint8_t timing_busy[ZS_APP_TIMING];  /* the decoder was busy during that frame */
     double decode_sum, decode_max;
@@ -187,8 +215,9 @@ typedef struct zs_app {
     long bench_step0;
     double post_time[256];               /* when stamp s was posted: post_time[s % 256] */
     uint64_t bench_seen;                 /* newest stamp whose picture was on screen */
-    float *bench_frame, *bench_decode, *bench_compute;   /* samples */
+    float *bench_frame, *bench_decode, *bench_compute, *bench_drawn;   /* samples */
     int nbench_frame, nbench_decode, bench_cap;
+    double bench_cpu0[4];                /* CPU seconds by kind of thread when measuring began */
 } zs_app;
 
 /* app.c */
@@ -229,6 +258,17 @@ const char *zs_app_train_state_name(int state);
 /* view.c: build this frame's widgets into a->ui. */
 void zs_view_build(zs_app *a);
 int zs_view_attr_matches(const char *filter, int attr);
+/* sliders.c */
+void zs_sliders_update_dirs(zs_app *a);      /* after the vectors, the fit or the orthogonal set changed */
+void zs_sliders_update_axes(zs_app *a);      /* after the vectors or the gallery's latents changed */
+void zs_sliders_update_markers(zs_app *a);   /* after a new result for the current face */
+void zs_sliders_set_ortho(zs_app *a);        /* parse ortho_box */
+void zs_sliders_take_fit(zs_app *a, zs_gallery_fit *f);   /* takes f's latents, Gaussian and directions */
+int zs_sliders_delta(const zs_app *a, float *delta);      /* the summed edit; 0 when nothing moved */
+int zs_sliders_edited(const zs_app *a);
+float *zs_sliders_value(zs_app *a, int i);  /* slider i's strength (attributes, then principal directions) */
+void zs_gallery_search(zs_app *a);           /* parse the search box, fill shown */
+int zs_gallery_step(const zs_app *a, int step);   /* the shown face before (-1) / after (+1) the current one */
 /* session.c */
 void zs_session_path(zs_app *a);
 void zs_session_load(zs_app *a);    /* before the window opens: size and files */

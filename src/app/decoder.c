@@ -26,7 +26,7 @@ struct zs_decoder {
     int quit, has_req, working, has_result;
     zs_decode_req req;               /* req.face / .base point at req_face / req_base (or are NULL) */
     uint8_t *req_face;
-    float *req_base;
+    float *req_base, *req_delta;
     struct channel {
         int has_req, has_result, n, res_n;
         uint64_t stamp, res_stamp;
@@ -50,12 +50,10 @@ struct zs_decoder {
     zs_image save_im;
     int has_save_result;
     zs_save_result save_res;
-    int has_fit, has_fit_result, fit_ok;   /* the fitted Gaussian */
-    const zs_vae *fit_model;
+    int has_fit, fit_restart, fit_npc, has_fit_result;   /* the gallery's latents */
     const zs_cache *fit_cache;
-    zs_gauss fit_g;
-    char fit_msg[600];
-    double fit_ms;
+    double fit_t0;
+    zs_gallery_fit fit_res;
 
     /* handed to the UI by poll (UI only) */
     uint8_t *ui_rgb;
@@ -67,7 +65,9 @@ struct zs_decoder {
     /* worker only */
     uint64_t cur_key;
     int have_mu;
-    float *x, *mu, *z, *img, *base, *bz;
+    float *x, *mu, *z, *img, *base, *delta, *bz;
+    float *fit_mu;                   /* (n, z) the gallery's latents so far */
+    int fit_next, fit_n;             /* the next face to encode, of fit_n */
     uint8_t *face, *out, *bout;
     /* the photo: its generation (0: none), pixels, crop, mu and plain decode */
     uint64_t photo_gen;
@@ -167,6 +167,7 @@ static void do_request(zs_decoder *d, const zs_decode_req *req, int have_face, i
         d->cur_key = key;
         d->have_mu = 1;
         memcpy(d->z, d->mu, sizeof(float) * d->Z);
+        if (req->delta) zs_latent_add(d->Z, d->z, d->delta, 1.0f, d->z);
         if (d->attrs)
             for (int k = 0; k < ZS_NATTR; k++)
                 if (req->strength[k] != 0.0f)
@@ -211,26 +212,52 @@ static void do_batch(zs_decoder *d, int c, uint64_t stamp, int n, int delay_ms)
     pthread_mutex_unlock(&d->lock);
 }
 
-static void do_fit(zs_decoder *d, const zs_vae *m, const zs_cache *c)
+/* FIT_CHUNK more faces of the gallery; at the end, the fits and the
+ * result. Returns 1 when the job is done. */
+#define FIT_CHUNK 8
+static int do_fit_chunk(zs_decoder *d, const zs_cache *c, int restart, int npc)
 {
-    double t0 = zs_now();
-    zs_latents L;
-    zs_gauss g = {0};
-    int ok = 0;
-    char msg[600] = "";
-    if (zs_latents_encode(m, c, 1, NULL, NULL, &L) != ZS_OK) snprintf(msg, sizeof msg, "%s", zs_last_error());
-    else {
-        if (zs_gauss_fit(L.mu, L.n, L.z, &g) != ZS_OK) snprintf(msg, sizeof msg, "%s", zs_last_error());
-        else ok = 1;
-        zs_latents_free(&L);
+    if (restart) {
+        free(d->fit_mu);
+        d->fit_n = zs_cache_count(c);
+        d->fit_mu = zs_xmalloc(sizeof(float) * (size_t)(d->fit_n > 0 ? d->fit_n : 1) * d->Z);
+        d->fit_next = 0;
     }
+    int S = d->S;
+    for (int i = 0; i < FIT_CHUNK && d->fit_next < d->fit_n && zs_cache_size(c) == S; i++, d->fit_next++) {
+        zs_face_to_chw(zs_cache_pixels(c, d->fit_next), S, d->x, 0);
+        zs_vae_encode(d->inf, d->x, 1, d->fit_mu + (size_t)d->fit_next * d->Z, NULL);
+    }
+    if (d->fit_next < d->fit_n && zs_cache_size(c) == S) return 0;
+    zs_gallery_fit r = {.n = d->fit_n, .z = d->Z, .mu = d->fit_mu};
+    d->fit_mu = NULL;
+    if (zs_cache_size(c) != S)
+        snprintf(r.msg, sizeof r.msg, "%s has %dx%d faces, the model takes %dx%d", zs_cache_path(c), zs_cache_size(c),
+                 zs_cache_size(c), S, S);
+    else if (zs_gauss_fit(r.mu, r.n, r.z, &r.gauss) != ZS_OK) snprintf(r.msg, sizeof r.msg, "%s", zs_last_error());
+    else if (zs_pca_fit(r.mu, r.n, r.z, npc, &r.pca) != ZS_OK) {
+        snprintf(r.msg, sizeof r.msg, "%s", zs_last_error());
+        zs_gauss_free(&r.gauss);
+    } else r.ok = 1;
     pthread_mutex_lock(&d->lock);
-    d->fit_ok = ok;
-    d->fit_g = g;
-    snprintf(d->fit_msg, sizeof d->fit_msg, "%s", msg);
-    d->fit_ms = (zs_now() - t0) * 1e3;
-    d->has_fit_result = 1;
+    if (!d->fit_restart) {   /* else a newer job started meanwhile: this result is stale */
+        r.ms = (zs_now() - d->fit_t0) * 1e3;
+        zs_gallery_fit_free(&d->fit_res);
+        d->fit_res = r;
+        d->has_fit_result = 1;
+        d->has_fit = 0;
+        r.mu = NULL;
+    }
     pthread_mutex_unlock(&d->lock);
+    if (r.mu) zs_gallery_fit_free(&r);
+    return 1;
+}
+
+void zs_gallery_fit_free(zs_gallery_fit *f)
+{
+    free(f->mu);
+    if (f->ok) zs_gauss_free(&f->gauss), zs_pca_free(&f->pca);
+    memset(f, 0, sizeof *f);
 }
 
 static int pending_batch(const zs_decoder *d)
@@ -244,6 +271,7 @@ static void *worker(void *arg)
 {
     zs_decoder *d = arg;
     char path[4096];
+    pthread_setname_np(pthread_self(), "zs-decoder");   /* for --bench and top -H */
     for (;;) {
         pthread_mutex_lock(&d->lock);
         while (!d->quit && !d->has_req && !d->has_load && !d->has_save && !d->has_fit && pending_batch(d) < 0)
@@ -253,6 +281,7 @@ static void *worker(void *arg)
             return NULL;
         }
         d->working = 1;
+        int wake = 1;
         if (d->has_load) {   /* a photo first: requests after it may be for it */
             uint64_t gen = d->load_gen;
             int max = d->load_max;
@@ -272,16 +301,17 @@ static void *worker(void *arg)
             int have_face = req.face != NULL;
             if (req.base) memcpy(d->base, d->req_base, sizeof(float) * d->Z);
             else if (have_face) memcpy(d->face, d->req_face, d->npix);
+            if (req.delta) memcpy(d->delta, d->req_delta, sizeof(float) * d->Z);
             d->has_req = 0;
             int delay_ms = d->delay_ms;
             pthread_mutex_unlock(&d->lock);
             do_request(d, &req, have_face, delay_ms);
-        } else if (d->has_fit && pending_batch(d) < 0) {   /* long (all the gallery): after the quick jobs */
-            const zs_vae *m = d->fit_model;
+        } else if (d->has_fit && pending_batch(d) < 0) {   /* long (all the gallery): a chunk after the quick jobs */
             const zs_cache *c = d->fit_cache;
-            d->has_fit = 0;
+            int restart = d->fit_restart, npc = d->fit_npc;
+            d->fit_restart = 0;
             pthread_mutex_unlock(&d->lock);
-            do_fit(d, m, c);
+            wake = do_fit_chunk(d, c, restart, npc);   /* 0: more to come, no result to wake the UI for */
         } else {
             int c = pending_batch(d);
             struct channel *ch = &d->ch[c];
@@ -295,7 +325,7 @@ static void *worker(void *arg)
         pthread_mutex_lock(&d->lock);
         d->working = 0;
         pthread_mutex_unlock(&d->lock);
-        if (d->wake) d->wake(d->user);
+        if (wake && d->wake) d->wake(d->user);
     }
 }
 
@@ -321,6 +351,8 @@ zs_decoder *zs_decoder_create(const zs_vae *model, const zs_attr_vectors *attrs,
     d->res_z = zs_xmalloc(sizeof(float) * d->Z);
     d->ui_z = zs_xmalloc(sizeof(float) * d->Z);
     d->req_base = zs_xmalloc(sizeof(float) * d->Z);
+    d->req_delta = zs_xmalloc(sizeof(float) * d->Z);
+    d->delta = zs_xmalloc(sizeof(float) * d->Z);
     d->base = zs_xmalloc(sizeof(float) * d->Z);
     d->bz = zs_xmalloc(sizeof(float) * d->Z * ZS_DEC_BATCH_MAX);
     d->bout = zs_xmalloc(d->npix * ZS_DEC_BATCH_MAX);
@@ -359,11 +391,12 @@ void zs_decoder_destroy(zs_decoder *d)
     free(d->res_mu), free(d->ui_mu), free(d->mu), free(d->z), free(d->x), free(d->img);
     free(d->photo_mu), free(d->photo_d0);
     free(d->res_z), free(d->ui_z), free(d->req_base), free(d->base), free(d->bz), free(d->bout);
+    free(d->req_delta), free(d->delta), free(d->fit_mu);
     for (int c = 0; c < ZS_DEC_CHANNELS; c++) free(d->ch[c].z), free(d->ch[c].res_rgb), free(d->ch[c].ui_rgb);
     free(d->res_detail.rgb), free(d->ui_detail.rgb), free(d->ui_photo.rgb), free(d->ui_face);
     if (d->has_photo_result) free(d->photo_res.photo.rgb), free(d->photo_res.face);
     free(d->save_im.rgb);
-    if (d->has_fit_result && d->fit_ok) zs_gauss_free(&d->fit_g);
+    zs_gallery_fit_free(&d->fit_res);
     zs_image_free(&d->photo);
     free(d);
 }
@@ -387,6 +420,10 @@ void zs_decoder_post(zs_decoder *d, const zs_decode_req *req)
     } else if (req->face) {
         memcpy(d->req_face, req->face, d->npix);
         d->req.face = d->req_face;
+    }
+    if (req->delta) {
+        memcpy(d->req_delta, req->delta, sizeof(float) * d->Z);
+        d->req.delta = d->req_delta;
     }
     d->has_req = 1;
     d->stats.posted++;
@@ -492,26 +529,24 @@ int zs_decoder_poll_batch(zs_decoder *d, int channel, zs_batch_result *out)
     return got;
 }
 
-void zs_decoder_fit(zs_decoder *d, const zs_vae *model, const zs_cache *c)
+void zs_decoder_fit(zs_decoder *d, const zs_cache *c, int npc)
 {
     pthread_mutex_lock(&d->lock);
-    d->fit_model = model;
     d->fit_cache = c;
-    d->has_fit = 1;
+    d->fit_npc = npc > 0 ? npc : 1;
+    d->has_fit = d->fit_restart = 1;
+    d->fit_t0 = zs_now();
     pthread_cond_signal(&d->cv);
     pthread_mutex_unlock(&d->lock);
 }
 
-int zs_decoder_poll_fit(zs_decoder *d, int *ok, zs_gauss *g, char *msg, size_t nmsg, double *ms)
+int zs_decoder_poll_fit(zs_decoder *d, zs_gallery_fit *out)
 {
     pthread_mutex_lock(&d->lock);
     int got = d->has_fit_result;
     if (got) {
-        *ok = d->fit_ok;
-        *g = d->fit_g;
-        d->fit_g = (zs_gauss){0};
-        snprintf(msg, nmsg, "%s", d->fit_msg);
-        *ms = d->fit_ms;
+        *out = d->fit_res;
+        memset(&d->fit_res, 0, sizeof d->fit_res);
         d->has_fit_result = 0;
     }
     pthread_mutex_unlock(&d->lock);

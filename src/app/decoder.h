@@ -5,9 +5,10 @@
  * A request is a face (its pixels and a key naming it), the 40 slider
  * strengths and a stamp. The worker encodes the face (only when the key
  * changed since the last request it served), forms z = mu + sum_k s_k v_k
- * with zs_latent_add, decodes it and posts the result. There is one
- * request slot: posting overwrites a request the worker has not taken yet
- * (the newest wins, the stale one is dropped unseen). The mutex is held
+ * with zs_latent_add (plus .delta when given), decodes it and posts the
+ * result. There is one request slot: posting overwrites a request the
+ * worker has not taken yet (the newest wins, the stale one is dropped
+ * unseen). The mutex is held
  * only to copy a request or a result, never while the model runs, so
  * neither zs_decoder_post nor zs_decoder_poll waits for a decode.
  *
@@ -47,6 +48,8 @@ typedef struct zs_decode_req {
     float strength[ZS_NATTR];        /* ignored without attribute vectors */
     int detail;                      /* photo only: also compute the keep-detail image */
     const float *base;               /* z floats, copied by post: edit this latent (face ignored) */
+    const float *delta;              /* z floats, copied by post: added to the latent too (the explorer's
+                                        summed slider edit); NULL: none */
 } zs_decode_req;
 
 /* face_key of the photo loaded with generation gen (gallery keys are small). */
@@ -111,12 +114,24 @@ typedef struct zs_batch_result {
 } zs_batch_result;
 void zs_decoder_post_batch(zs_decoder *d, int channel, uint64_t stamp, int n, const float *z);
 int zs_decoder_poll_batch(zs_decoder *d, int channel, zs_batch_result *out);
-/* The Sample tab's fitted Gaussian: encode every face of c with model
- * (zs_latents_encode, one thread) and fit it (zs_gauss_fit), on the
- * worker, once; poll_fit hands the result over (the caller then owns
- * g and frees it with zs_gauss_free). Both must outlive the job. */
-void zs_decoder_fit(zs_decoder *d, const zs_vae *model, const zs_cache *c);
-int zs_decoder_poll_fit(zs_decoder *d, int *ok, zs_gauss *g, char *msg, size_t nmsg, double *ms);
+/* The gallery's latents and what is fitted to them: every face of c is
+ * encoded on the worker, a few faces at a time between the other jobs (a
+ * slider still gets its face in the next frame), then the Gaussian of the
+ * Sample tab (zs_gauss_fit) and the npc principal directions (zs_pca_fit)
+ * are fitted. poll_fit hands the result over: the caller owns it then
+ * (zs_gallery_fit_free). c must outlive the job. */
+typedef struct zs_gallery_fit {
+    int ok;
+    char msg[600];                   /* !ok: why */
+    int n, z;
+    float *mu;                       /* (n, z) */
+    zs_gauss gauss;
+    zs_pca pca;
+    double ms;                       /* from the request to the result */
+} zs_gallery_fit;
+void zs_decoder_fit(zs_decoder *d, const zs_cache *c, int npc);
+int zs_decoder_poll_fit(zs_decoder *d, zs_gallery_fit *out);
+void zs_gallery_fit_free(zs_gallery_fit *f);
 /* Test hook: the worker sleeps `ms` after each decode (a slow model). */
 void zs_decoder_set_delay(zs_decoder *d, int ms);
 

@@ -189,7 +189,7 @@ void zs_render_free(zs_render *r)
     if (r->ibo) glDeleteBuffers(1, &r->ibo);
     if (r->vao) glDeleteVertexArrays(1, &r->vao);
     if (r->white) glDeleteTextures(1, &r->white);
-    free(r->verts);
+    free(r->verts), free(r->sig), free(r->prev_sig), free(r->boxes);
     memset(r, 0, sizeof *r);
 }
 
@@ -222,7 +222,12 @@ static void quad(zs_render *r, unsigned tex, int blend, float x0, float y0, floa
     }
 }
 
-static float px(const zs_render *r, int logical) { return roundf((float)logical * r->scale); }
+/* roundf(logical * scale), without the call: it runs for every command of every frame */
+static float px(const zs_render *r, int logical)
+{
+    float v = (float)logical * r->scale;
+    return (float)(int)(v < 0 ? v - 0.5f : v + 0.5f);
+}
 
 static void draw_text(zs_render *r, const zs_font *f, const char *s, int len, int x, int y, ui_color c)
 {
@@ -239,16 +244,177 @@ static void draw_text(zs_render *r, const zs_font *f, const char *s, int len, in
     }
 }
 
-void zs_render_frame(zs_render *r, int fb_w, int fb_h, float scale, const ui_ctx *ui, const zs_font *font)
+/* ---- damage ---------------------------------------------------------------------
+ * Only what changed is drawn again: the drawable is cut into TILE x TILE
+ * tiles, a tile's signature hashes every command that touches it (with the
+ * clip in force and the generation of the textures it shows), and the
+ * tiles whose signature differs from the last frame's are cleared and drawn
+ * again, in rectangles (runs of dirty tiles in a row, grown down while the
+ * rows below have the same run). The rest of the back buffer must still
+ * hold the last frame: true of Mesa's software renderers (the swap copies
+ * the back buffer out), not of every driver (a flip leaves an older frame).
+ * So each frame leaves a canary, a frame-numbered colour in the drawable's
+ * bottom-right pixel, and the next one reads it back first: anything else
+ * there means the buffer was not kept, and everything is drawn. A slider
+ * drag then draws the slider, the edited face and a few labels instead of
+ * the window: on llvmpipe, which shades every pixel on the CPU, that was
+ * most of a frame's cost. The pixels are those of a full redraw (the same
+ * quads, scissored). */
+#define TILE 32
+#define MAX_TEX_GEN 4096
+static uint32_t g_tex_gen[MAX_TEX_GEN];   /* bumped when a texture's pixels or filtering change */
+static void tex_touch(unsigned tex)
 {
-    r->fb_w = fb_w, r->fb_h = fb_h, r->scale = scale;
-    glViewport(0, 0, fb_w, fb_h);
-    glDisable(GL_SCISSOR_TEST);
-    const ui_color clear = ui->style.panel;   /* the colour most of the window has */
-    glClearColor(clear.r / 255.0f, clear.g / 255.0f, clear.b / 255.0f, 1.0f);
+    if (tex < MAX_TEX_GEN) g_tex_gen[tex]++;
+}
+
+typedef struct { int x0, y0, x1, y1; } box;   /* drawable pixels, [x0, x1) x [y0, y1) */
+static box box_and(box a, box b)
+{
+    box c = {a.x0 > b.x0 ? a.x0 : b.x0, a.y0 > b.y0 ? a.y0 : b.y0, a.x1 < b.x1 ? a.x1 : b.x1, a.y1 < b.y1 ? a.y1 : b.y1};
+    if (c.x1 < c.x0) c.x1 = c.x0;
+    if (c.y1 < c.y0) c.y1 = c.y0;
+    return c;
+}
+static int box_empty(box b) { return b.x1 <= b.x0 || b.y1 <= b.y0; }
+
+static uint32_t fnv(uint32_t h, const void *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) h = (h ^ ((const uint8_t *)p)[i]) * 16777619u;
+    return h;
+}
+
+/* What command c covers in drawable pixels (text: its glyphs' boxes, with a margin). */
+static box cmd_box(const zs_render *r, const ui_ctx *ui, const zs_font *f, const ui_cmd *c)
+{
+    ui_rect q = c->rect;
+    if (c->kind != UI_CMD_TEXT) return (box){(int)px(r, q.x), (int)px(r, q.y), (int)px(r, q.x + q.w), (int)px(r, q.y + q.h)};
+    float pen = px(r, q.x), lo = pen, hi = pen;
+    const char *t = ui->text + c->text;
+    for (int i = 0; i < c->len; i++) {
+        const zs_glyph *g = glyph(f, t[i]);
+        if (pen + (float)g->xoff < lo) lo = pen + (float)g->xoff;
+        if (pen + (float)(g->xoff + g->w) > hi) hi = pen + (float)(g->xoff + g->w);
+        pen += (float)g->advance;
+        if (pen > hi) hi = pen;
+    }
+    int top = (int)px(r, q.y);
+    return (box){(int)lo - 2, top - 2, (int)hi + 2, top + f->height + 2};
+}
+
+static uint32_t cmd_hash(const zs_render *r, const ui_ctx *ui, const zs_font *f, const ui_cmd *c, box clip)
+{
+    uint32_t h = fnv(2166136261u, &c->kind, sizeof c->kind);
+    h = fnv(h, &c->rect, sizeof c->rect);
+    h = fnv(h, &c->color, sizeof c->color);
+    h = fnv(h, &clip, sizeof clip);
+    if (c->kind == UI_CMD_IMAGE) {
+        h = fnv(h, &c->image, sizeof c->image);
+        if (c->image.tex < MAX_TEX_GEN) h = fnv(h, &g_tex_gen[c->image.tex], sizeof(uint32_t));
+        else h = fnv(h, &r->frames, sizeof r->frames);   /* untracked texture: drawn every frame */
+    } else if (c->kind == UI_CMD_TEXT) {
+        h = fnv(h, ui->text + c->text, (size_t)c->len);
+        h = fnv(h, &f->tex, sizeof f->tex);
+    }
+    return h;
+}
+
+/* Tile signatures for a drawable of w x h; a new size is drawn in full. */
+static void ensure_tiles(zs_render *r, int w, int h)
+{
+    if (r->sig && r->target_w == w && r->target_h == h) return;
+    r->target_w = w, r->target_h = h;
+    r->tiles_x = (w + TILE - 1) / TILE, r->tiles_y = (h + TILE - 1) / TILE;
+    free(r->sig), free(r->prev_sig);
+    r->sig = zs_xcalloc((size_t)r->tiles_x * r->tiles_y, sizeof(uint32_t));
+    r->prev_sig = zs_xcalloc((size_t)r->tiles_x * r->tiles_y, sizeof(uint32_t));
+    r->full = 1;
+}
+
+static void canary_color(uint32_t n, uint8_t c[4]) { c[0] = (uint8_t)n, c[1] = (uint8_t)(n >> 8), c[2] = 0x5a, c[3] = 255; }
+
+/* Does the back buffer still hold the last frame we drew? */
+static int kept_last_frame(zs_render *r)
+{
+    if (!r->canary_set) return 0;
+    uint8_t got[4] = {0}, want[4];
+    glReadBuffer(GL_BACK);
+    glPixelStorei(GL_PACK_ALIGNMENT, 1);
+    glReadPixels(r->fb_w - 1, 0, 1, 1, GL_RGBA, GL_UNSIGNED_BYTE, got);
+    canary_color(r->canary, want);
+    return got[0] == want[0] && got[1] == want[1] && got[2] == want[2];
+}
+
+/* Draw the commands that touch `area`, clipped to it (boxes[i]: command i's, clipped; empty for clips). */
+static void draw_area(zs_render *r, const ui_ctx *ui, const zs_font *font, const box *boxes, box area, box win)
+{
+    box clip = win;
+    glScissor(area.x0, r->fb_h - area.y1, area.x1 - area.x0, area.y1 - area.y0);
+    glDisable(GL_BLEND);
     glClear(GL_COLOR_BUFFER_BIT);
-    glBlendFunc(GL_SRC_ALPHA, GL_ONE_MINUS_SRC_ALPHA);
+    for (int i = 0; i < ui->ncmd; i++) {
+        const ui_cmd *c = &ui->cmds[i];
+        ui_rect q = c->rect;
+        float x0 = px(r, q.x), y0 = px(r, q.y), x1 = px(r, q.x + q.w), y1 = px(r, q.y + q.h);
+        if (c->kind == UI_CMD_CLIP) {
+            flush(r);
+            clip = box_and((box){(int)x0, (int)y0, (int)x1, (int)y1}, win);
+            box s = box_and(clip, area);
+            glScissor(s.x0, r->fb_h - s.y1, s.x1 - s.x0, s.y1 - s.y0);
+            continue;
+        }
+        if (box_empty(box_and(boxes[i], area))) continue;
+        switch (c->kind) {
+        case UI_CMD_RECT: quad(r, r->white, 0, x0, y0, x1, y1, 0.5f, 0.5f, 0.5f, 0.5f, c->color); break;
+        case UI_CMD_IMAGE:
+            quad(r, c->image.tex, 0, x0, y0, x1, y1, c->image.u0, c->image.v0, c->image.u1, c->image.v1, c->color);
+            break;
+        case UI_CMD_TEXT: draw_text(r, font, ui->text + c->text, c->len, q.x, q.y, c->color); break;
+        default: break;
+        }
+    }
+    flush(r);
+}
+
+int zs_render_frame(zs_render *r, int fb_w, int fb_h, float scale, const ui_ctx *ui, const zs_font *font)
+{
+    if (fb_w <= 0 || fb_h <= 0) return 0;
+    static int always_full = -1;   /* ZS_FULL_REDRAW=1: to measure what damage saves */
+    if (always_full < 0) always_full = getenv("ZS_FULL_REDRAW") != NULL;
+    if (r->scale != scale || always_full) r->full = 1;
+    r->fb_w = fb_w, r->fb_h = fb_h, r->scale = scale;
+    ensure_tiles(r, fb_w, fb_h);
+    if (!r->full && !kept_last_frame(r)) r->full = 1, r->nfull_lost++;
+    /* 1. every tile's signature */
+    box win = {0, 0, fb_w, fb_h}, clip = win;
+    int tx = r->tiles_x, ty = r->tiles_y;
+    memset(r->sig, 0, sizeof(uint32_t) * (size_t)tx * ty);
+    if (!r->boxes) r->boxes = zs_xmalloc(sizeof(box) * UI_MAX_CMDS);
+    box *boxes = r->boxes;
+    for (int i = 0; i < ui->ncmd; i++) {
+        const ui_cmd *c = &ui->cmds[i];
+        boxes[i] = (box){0, 0, 0, 0};
+        if (c->kind == UI_CMD_CLIP) {
+            ui_rect q = c->rect;
+            clip = box_and((box){(int)px(r, q.x), (int)px(r, q.y), (int)px(r, q.x + q.w), (int)px(r, q.y + q.h)}, win);
+            continue;
+        }
+        box b = box_and(cmd_box(r, ui, font, c), clip);
+        boxes[i] = b;
+        if (box_empty(b)) continue;
+        uint32_t h = cmd_hash(r, ui, font, c, clip);
+        for (int y = b.y0 / TILE; y <= (b.y1 - 1) / TILE; y++)
+            for (int x = b.x0 / TILE; x <= (b.x1 - 1) / TILE; x++) {
+                uint32_t *t = &r->sig[(size_t)y * tx + x];
+                *t = (*t ^ h) * 16777619u + 1;
+            }
+    }
+    /* 2. the dirty tiles, as rectangles: runs in a row, grown down while the next row has the same run */
+    glViewport(0, 0, fb_w, fb_h);
     glEnable(GL_SCISSOR_TEST);
+    const ui_color bg = ui->style.panel;   /* the colour most of the window has */
+    glClearColor(bg.r / 255.0f, bg.g / 255.0f, bg.b / 255.0f, 1.0f);
+    glBlendFunc(GL_SRC_ALPHA, GL_ONE_MINUS_SRC_ALPHA);
     glUseProgram(r->prog);
     glUniform2f(r->u_viewport, (float)fb_w, (float)fb_h);
     glUniform1i(r->u_tex, 0);
@@ -257,24 +423,50 @@ void zs_render_frame(zs_render *r, int fb_w, int fb_h, float scale, const ui_ctx
     r->nquads = 0;
     r->cur_tex = r->white;
     r->cur_blend = 0;
-    for (int i = 0; i < ui->ncmd; i++) {
-        const ui_cmd *c = &ui->cmds[i];
-        ui_rect q = c->rect;
-        float x0 = px(r, q.x), y0 = px(r, q.y), x1 = px(r, q.x + q.w), y1 = px(r, q.y + q.h);
-        switch (c->kind) {
-        case UI_CMD_RECT: quad(r, r->white, 0, x0, y0, x1, y1, 0.5f, 0.5f, 0.5f, 0.5f, c->color); break;
-        case UI_CMD_IMAGE:
-            quad(r, c->image.tex, 0, x0, y0, x1, y1, c->image.u0, c->image.v0, c->image.u1, c->image.v1, c->color);
-            break;
-        case UI_CMD_TEXT: draw_text(r, font, ui->text + c->text, c->len, q.x, q.y, c->color); break;
-        case UI_CMD_CLIP:
-            flush(r);
-            glScissor((GLint)x0, (GLint)((float)fb_h - y1), (GLsizei)(x1 - x0), (GLsizei)(y1 - y0));
-            break;
+    uint8_t *done = zs_xcalloc((size_t)tx * ty, 1);
+    int drawn = 0;
+    for (int y = 0; y < ty; y++)
+        for (int x = 0; x < tx; x++) {
+            size_t t = (size_t)y * tx + x;
+            if (done[t] || (!r->full && r->sig[t] == r->prev_sig[t])) continue;
+            int x1 = x;   /* the run x .. x1 */
+            while (x1 + 1 < tx && !done[t + (size_t)(x1 + 1 - x)] &&
+                   (r->full || r->sig[t + (size_t)(x1 + 1 - x)] != r->prev_sig[t + (size_t)(x1 + 1 - x)]))
+                x1++;
+            int y1 = y;   /* rows below with the same run dirty, and the tiles beside it clean */
+            for (;;) {
+                int ok = y1 + 1 < ty;
+                for (int k = x; ok && k <= x1; k++) {
+                    size_t u = (size_t)(y1 + 1) * tx + k;
+                    ok = !done[u] && (r->full || r->sig[u] != r->prev_sig[u]);
+                }
+                if (!ok) break;
+                y1++;
+            }
+            for (int yy = y; yy <= y1; yy++)
+                for (int k = x; k <= x1; k++) done[(size_t)yy * tx + k] = 1;
+            box area = box_and((box){x * TILE, y * TILE, (x1 + 1) * TILE, (y1 + 1) * TILE}, win);
+            draw_area(r, ui, font, boxes, area, win);
+            drawn += (area.x1 - area.x0) * (area.y1 - area.y0);
         }
+    free(done);
+    if (drawn) {   /* 3. this frame's canary */
+        uint8_t c[4];
+        canary_color(++r->canary, c);
+        glScissor(fb_w - 1, 0, 1, 1);
+        quad(r, r->white, 0, (float)fb_w - 1, (float)fb_h - 1, (float)fb_w, (float)fb_h, 0.5f, 0.5f, 0.5f, 0.5f,
+             (ui_color){c[0], c[1], c[2], c[3]});
+        flush(r);
+        r->canary_set = 1;
     }
-    flush(r);
     glBindVertexArray(0);
+    uint32_t *tmp = r->prev_sig;
+    r->prev_sig = r->sig, r->sig = tmp;
+    r->full = 0;
+    r->frames++;
+    glDisable(GL_SCISSOR_TEST);
+    r->drawn_px = drawn;
+    return drawn;
 }
 
 void zs_render_read(zs_render *r, zs_image *out)
@@ -293,6 +485,7 @@ void zs_render_read(zs_render *r, zs_image *out)
 /* ---- textures --------------------------------------------------------------------- */
 void zs_tex_set_filter(unsigned tex, int nearest)
 {
+    tex_touch(tex);
     glBindTexture(GL_TEXTURE_2D, tex);
     GLint f = nearest ? GL_NEAREST : GL_LINEAR;
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, f);
@@ -303,6 +496,7 @@ unsigned zs_tex_create(int w, int h, const uint8_t *rgb, int nearest)
 {
     unsigned tex;
     glGenTextures(1, &tex);
+    tex_touch(tex);
     glBindTexture(GL_TEXTURE_2D, tex);
     glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
     glTexImage2D(GL_TEXTURE_2D, 0, GL_RGB8, w, h, 0, GL_RGB, GL_UNSIGNED_BYTE, rgb);
@@ -314,6 +508,7 @@ unsigned zs_tex_create(int w, int h, const uint8_t *rgb, int nearest)
 
 void zs_tex_update(unsigned tex, int x, int y, int w, int h, const uint8_t *rgb)
 {
+    tex_touch(tex);
     glBindTexture(GL_TEXTURE_2D, tex);
     glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
     glTexSubImage2D(GL_TEXTURE_2D, 0, x, y, w, h, GL_RGB, GL_UNSIGNED_BYTE, rgb);
@@ -321,5 +516,6 @@ void zs_tex_update(unsigned tex, int x, int y, int w, int h, const uint8_t *rgb)
 
 void zs_tex_free(unsigned tex)
 {
+    tex_touch(tex);
     if (tex) glDeleteTextures(1, &tex);
 }

@@ -2,13 +2,14 @@
  * render.h - the explorer's OpenGL 3.3 core renderer: one shader program
  * (shaders/quad.vert, quad.frag: textured, tinted quads), a batch of
  * quads in a streaming vertex buffer, textures for faces, and text from
- * a glyph atlas made with SDL2_ttf. It draws ui.h command lists.
+ * a glyph atlas made with SDL2_ttf. It draws ui.h command lists, again
+ * only where they changed.
  *
  *     zs_render r;
  *     if (zs_render_init(&r, shader_dir, err, sizeof err) != 0) fail(err);
  *     zs_font f;  zs_font_open(&f, "assets/DejaVuSans.ttf", 14, scale, err, sizeof err);
  *     unsigned tex = zs_tex_create(64, 64, rgb, 1);        // RGB, nearest
- *     zs_render_frame(&r, drawable_w, drawable_h, scale, &ui, &f);
+ *     if (zs_render_frame(&r, drawable_w, drawable_h, scale, &ui, &f)) swap();
  *
  * Needs a current GL context (functions through libepoxy).
  */
@@ -45,13 +46,24 @@ typedef struct zs_render {
     int cur_blend;
     int fb_w, fb_h;
     float scale;
+    /* only what changed is drawn (render.c, "damage") */
+    int target_w, target_h, tiles_x, tiles_y;
+    int full;                /* the next frame draws everything (set it to force that) */
+    uint32_t *sig, *prev_sig;   /* (tiles_y, tiles_x) what each tile showed: this frame, the last */
+    void *boxes;             /* each command's pixels this frame */
+    uint32_t canary, frames;
+    int canary_set;
+    long nfull_lost;         /* full redraws because the back buffer had not kept the last frame */
+    int drawn_px;            /* pixels drawn in the last frame */
 } zs_render;
 /* 0 on success; else a message naming the file or the GL problem in err. */
 int zs_render_init(zs_render *r, const char *shader_dir, char *err, size_t nerr);
 void zs_render_free(zs_render *r);
-/* Clear and draw a whole command list. */
-void zs_render_frame(zs_render *r, int fb_w, int fb_h, float scale, const ui_ctx *ui, const zs_font *font);
-/* The drawable as an image (top row first), for screenshots. */
+/* Draw a command list into the back buffer: only the parts that differ
+ * from the last frame's, when the buffer still holds it. Returns the number
+ * of pixels drawn (0: nothing changed, no need to swap). */
+int zs_render_frame(zs_render *r, int fb_w, int fb_h, float scale, const ui_ctx *ui, const zs_font *font);
+/* The back buffer as an image (top row first), for screenshots. */
 void zs_render_read(zs_render *r, zs_image *out);
 
 /* RGB textures (3 bytes a pixel), nearest or linear filtering; drawn opaque. */

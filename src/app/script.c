@@ -18,7 +18,10 @@
  *   wait N               let N frames pass
  *   sync                 wait until the newest request's picture is on screen
  *   screenshot PATH      PNG of the next frame (drawable pixels)
+ *   redraw               draw the next frame in full (else only what changed is drawn)
  *   print sliders|state|photo|interp|sample|train|timing|rect NAME    to stdout (rect in drawable pixels)
+ *   print axis NAME      slider NAME's (Smiling, PC1) value, marker, origin and histogram counts
+ *   print gallery        the faces the search shows (and its message); print pca: the directions' variances
  *   wait_train N         wait until training reached step N and the grid shows that step's weights
  *   wait_state NAME      wait until the trainer is idle|running|paused|done|failed (and no stop/save is on)
  *   sleep MS             let MS milliseconds pass (frames go on)
@@ -27,24 +30,26 @@
  *   quit
  *
  * The events go through SDL_PushEvent and arrive through SDL_PollEvent
- * like real ones; the app takes positions from the events, never from
+ * like real ones (positions in screen units: logical pixels times
+ * --ui-scale); the app takes positions from the events, never from
  * SDL_GetMouseState. A script error (unknown widget, sync timeout) quits
  * with exit code 1.
  */
 #include "app_impl.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 typedef enum op {
     OP_CLICK, OP_DRAG, OP_MOVE, OP_WHEEL, OP_KEY, OP_TYPE, OP_TEXT, OP_WAIT, OP_SYNC, OP_SHOT, OP_PRINT,
-    OP_TIMING_RESET, OP_ECHO, OP_QUIT, OP_DROP, OP_WAIT_TRAIN, OP_WAIT_STATE, OP_SLEEP
+    OP_TIMING_RESET, OP_ECHO, OP_QUIT, OP_DROP, OP_WAIT_TRAIN, OP_WAIT_STATE, OP_SLEEP, OP_REDRAW
 } op;
 static const char *const op_names[] = {"click", "drag", "move", "wheel", "key", "type", "text",
                                        "wait", "sync", "screenshot", "print", "timing_reset", "echo", "quit",
-                                       "drop", "wait_train", "wait_state", "sleep"};
+                                       "drop", "wait_train", "wait_state", "sleep", "redraw"};
 
 typedef struct cmd {
     op op;
@@ -158,8 +163,11 @@ static int resolve(zs_script *s, zs_app *a, const char *tok, int *x, int *y)
 }
 
 /* ---- synthetic events ---------------------------------------------------------------- */
+static int screen(const zs_app *a, int v) { return (int)floorf(((float)v + 0.5f) * a->ui_scale); }
+
 static void push_mouse(zs_app *a, Uint32 type, int x, int y, int down)
 {
+    x = screen(a, x), y = screen(a, y);
     SDL_Event e;
     memset(&e, 0, sizeof e);
     e.type = type;
@@ -236,11 +244,17 @@ static void print(zs_script *s, zs_app *a, const cmd *c)
         for (int i = 0; i < a->nvisible; i++)
             printf("slider %s %.6f\n", zs_attr_names[a->visible[i]], (double)a->strength[a->visible[i]]);
     } else if (strcmp(c->a, "state") == 0) {
-        printf("state face=%d nearest=%d attrs=%d posted=%llu shown=%llu filter=%s tab=%d win=%dx%d slots=%d%d\n",
+        printf("state face=%d nearest=%d attrs=%d posted=%llu shown=%llu filter=%s tab=%d win=%dx%d slots=%d%d "
+               "drawable=%dx%d scale=%.2f keep=%d drawn=%d lost=%ld\n",
                a->current, a->nearest, a->have_attrs, (unsigned long long)a->stamp_posted,
-               (unsigned long long)a->stamp_shown, a->filter, a->tab, a->win_w, a->win_h, a->slot[0].set, a->slot[1].set);
+               (unsigned long long)a->stamp_shown, a->filter, a->tab, a->win_w, a->win_h, a->slot[0].set, a->slot[1].set,
+               a->fb_w, a->fb_h, (double)a->scale, a->nkeep, a->render.drawn_px, a->render.nfull_lost);
+        for (int i = 0; i < a->nkeep; i++) printf("keep %s\n", zs_attr_names[a->keep[i]]);
+        if (a->ortho_msg[0]) printf("ortho_msg %s\n", a->ortho_msg);
         for (int k = 0; k < ZS_NATTR; k++)
             if (a->strength[k] != 0.0f) printf("strength %s %.6f\n", zs_attr_names[k], (double)a->strength[k]);
+        for (int j = 0; j < ZS_NPC; j++)
+            if (a->pc_strength[j] != 0.0f) printf("strength PC%d %.6f\n", j + 1, (double)a->pc_strength[j]);
         for (int i = 0; i < a->nerrors; i++) printf("error %s\n", a->errors[i]);
         if (a->message[0]) printf("message %s %s\n", a->message_err ? "error" : "ok", a->message);
     } else if (strcmp(c->a, "interp") == 0) {
@@ -278,6 +292,29 @@ static void print(zs_script *s, zs_app *a, const cmd *c)
             printf("rect %s %d %d %d %d\n", c->b, (int)(n->rect.x * k + 0.5f), (int)(n->rect.y * k + 0.5f),
                    (int)(n->rect.w * k + 0.5f), (int)(n->rect.h * k + 0.5f));
         }
+    } else if (strcmp(c->a, "axis") == 0) {
+        int i = zs_attr_find(c->b);
+        if (i < 0 && strncmp(c->b, "PC", 2) == 0 && atoi(c->b + 2) >= 1 && atoi(c->b + 2) <= ZS_NPC)
+            i = ZS_NATTR + atoi(c->b + 2) - 1;
+        if (i < 0) {
+            fail(s, a, "print axis: no slider named ", c->b);
+            return;
+        }
+        int shown = a->have_axes && a->cur_z_key == zs_app_face_key(a);
+        printf("axis %s value=%.6f marker=%.6f origin=%.6f have=%d hist", c->b, (double)*zs_sliders_value(a, i),
+               shown ? (double)a->marker[i] : NAN, (double)a->axis_origin[i], a->have_axes);
+        for (int b = 0; b < ZS_HIST_BINS; b++) printf(" %.0f", (double)a->hist[i][b]);
+        printf("\n");
+    } else if (strcmp(c->a, "gallery") == 0) {
+        printf("gallery shown=%d of=%d current=%d search=%s\ngallery_faces", a->nshown, a->nthumbs, a->current, a->search);
+        for (int i = 0; i < a->nshown; i++) printf(" %d", a->shown[i]);
+        printf("\n");
+        if (a->search_msg[0]) printf("search_msg %s\n", a->search_msg);
+    } else if (strcmp(c->a, "pca") == 0) {
+        printf("pca have=%d k=%d total=%.6f var", a->have_pca, a->have_pca ? a->pca.k : 0,
+               a->have_pca ? a->pca.total_var : 0.0);
+        for (int j = 0; a->have_pca && j < a->pca.k; j++) printf(" %.6f", (double)a->pca.var[j]);
+        printf("\n");
     } else if (strcmp(c->a, "timing") == 0) {
         double all[4], busy[4];
         int n = frame_stats(a, 0, all), nb = frame_stats(a, 1, busy);
@@ -360,7 +397,7 @@ void zs_script_tick(zs_script *s, zs_app *a)
                 e.type = SDL_MOUSEWHEEL;
                 e.wheel.windowID = SDL_GetWindowID(a->win);
                 e.wheel.y = atoi(c->b);
-                e.wheel.mouseX = s->x0, e.wheel.mouseY = s->y0;
+                e.wheel.mouseX = screen(a, s->x0), e.wheel.mouseY = screen(a, s->y0);
                 e.wheel.direction = SDL_MOUSEWHEEL_NORMAL;
                 SDL_PushEvent(&e);
                 next(s);
@@ -451,6 +488,10 @@ void zs_script_tick(zs_script *s, zs_app *a)
             next(s);
             continue;
         case OP_QUIT: a->quit = 1; return;
+        case OP_REDRAW:
+            a->render.full = 1;
+            next(s);
+            continue;
         case OP_DROP: {
             SDL_Event e;
             memset(&e, 0, sizeof e);

@@ -33,6 +33,7 @@ struct zs_tv {
     /* under lock */
     zs_trainer *tr;
     int quit, user_paused;
+    int hidden;                      /* the grid is not on screen: refresh it rarely */
     int job_stop, job_save, job_recompute, stopping, saving, recomputing;
     char save_path[4096];
     float *rc_params;                /* weights for the recompute job */
@@ -176,6 +177,7 @@ static void *worker(void *arg)
 {
     zs_tv *tv = arg;
     char path[4096];
+    pthread_setname_np(pthread_self(), "zs-watcher");   /* for --bench and top -H */
     uint64_t seen = UINT64_MAX;
     long recon_step = -2;
     double last_recon = 0;
@@ -199,6 +201,7 @@ static void *worker(void *arg)
         }
         zs_trainer *tr = tv->tr;
         int stop = tv->job_stop, save = tv->job_save, rc = tv->job_recompute;
+        double every = tv->hidden ? 5.0 : 0.2;
         const zs_cache *rc_cache = tv->rc_cache;
         tv->job_stop = tv->job_save = tv->job_recompute = 0;
         if (save) memcpy(path, tv->save_path, sizeof path);
@@ -228,7 +231,7 @@ static void *worker(void *arg)
         zs_train_metrics mt;
         zs_trainer_snapshot(tr, NULL, &mt, NULL);
         int new_recon = 0;
-        if (mt.step != recon_step && now - last_recon >= 0.2) {   /* a few grids a second at most */
+        if (mt.step != recon_step && now - last_recon >= every) {   /* a few grids a second at most */
             zs_trainer_snapshot(tr, tv->snap, &mt, tv->kl);
             reconstruct(tv, tv->snap);
             recon_step = mt.step;
@@ -404,6 +407,18 @@ void zs_tv_set_lr(zs_tv *tv, float lr)
     zs_trainer *tr = tv->tr;
     pthread_mutex_unlock(&tv->lock);
     if (tr) zs_trainer_set_lr(tr, lr);
+}
+
+void zs_tv_set_shown(zs_tv *tv, int shown)
+{
+    pthread_mutex_lock(&tv->lock);
+    if (tv->hidden == !shown) {
+        pthread_mutex_unlock(&tv->lock);
+        return;
+    }
+    tv->hidden = !shown;
+    pthread_cond_signal(&tv->cv);   /* shown again: a fresh grid now */
+    pthread_mutex_unlock(&tv->lock);
 }
 
 void zs_tv_set_beta(zs_tv *tv, float beta)

@@ -71,6 +71,9 @@ void zs_tv_stop(zs_tv *tv);                              /* on the worker */
 void zs_tv_save(zs_tv *tv, const char *path);            /* on the worker */
 void zs_tv_set_lr(zs_tv *tv, float lr);
 void zs_tv_set_beta(zs_tv *tv, float beta);
+/* Whether the grid is on screen: while it is not, it is reconstructed every 5 s instead of a few
+ * times a second (each grid is 8 encodes and decodes and a copy of the weights). */
+void zs_tv_set_shown(zs_tv *tv, int shown);
 /* Copy the newest snapshot's weights (model table.total floats); returns
  * its step, or -1 when there is no trainer. One memcpy under the trainer's
  * snapshot lock. */

@@ -6,6 +6,7 @@
  * that arrive in the same frame (synthetic events) still click. */
 #include "ui.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -327,6 +328,41 @@ int ui_toggle(ui_ctx *ui, const char *label, int *v)
 
 int ui_slider(ui_ctx *ui, const char *name, float *v, float lo, float hi, const char *fmt)
 {
+    return ui_slider_ex(ui, name, v, lo, hi, fmt, NULL);
+}
+
+/* The histogram's bars (faint, from the bottom edge) and the marker (a
+ * 2-pixel line with caps), under and over the slider's own drawing. */
+static void slider_hist(ui_ctx *ui, ui_rect r, const ui_slider_deco *d)
+{
+    if (!d || !d->hist || d->nbins <= 0) return;
+    float top = 0;
+    for (int i = 0; i < d->nbins; i++) top = MAX(top, d->hist[i]);
+    if (!(top > 0)) return;
+    ui_color c = ui->style.text_dim;
+    c.a = 70;
+    for (int i = 0; i < d->nbins; i++) {
+        int x0 = r.x + (int)((long)i * r.w / d->nbins), x1 = r.x + (int)((long)(i + 1) * r.w / d->nbins);
+        int h = (int)(d->hist[i] / top * (float)(r.h - 2) + 0.5f);
+        if (h > 0 && x1 > x0) ui_draw_rect(ui, (ui_rect){x0, r.y + r.h - 1 - h, MAX(1, x1 - x0 - 1), h}, c);
+    }
+}
+
+static void slider_marker(ui_ctx *ui, const char *name, ui_rect r, float lo, float hi, const ui_slider_deco *d)
+{
+    if (!d || isnan(d->marker) || ui->disabled) return;
+    float t = (d->marker - lo) / (hi - lo);
+    t = t < 0 ? 0 : t > 1 ? 1 : t;   /* off the scale: at the end */
+    int x = r.x + (int)(t * (float)(r.w - 1) + 0.5f);
+    ui_color c = d->marker_color.a ? d->marker_color : ui->style.text;
+    ui_draw_rect(ui, (ui_rect){x - 1, r.y, 2, r.h}, c);
+    ui_draw_rect(ui, (ui_rect){x - 3, r.y, 6, 2}, c);
+    ui_draw_rect(ui, (ui_rect){x - 3, r.y + r.h - 2, 6, 2}, c);
+    name2(ui, "marker", name, (ui_rect){x - 1, r.y, 2, r.h});
+}
+
+int ui_slider_ex(ui_ctx *ui, const char *name, float *v, float lo, float hi, const char *fmt, const ui_slider_deco *deco)
+{
     ui_id id = ui_get_id(ui, name);
     ui_rect r = ui_layout_next(ui);
     name2(ui, "slider", name, r);
@@ -338,6 +374,7 @@ int ui_slider(ui_ctx *ui, const char *name, float *v, float lo, float hi, const 
         *v = lo + t * (hi - lo);
     }
     ui_draw_rect(ui, r, widget_color(ui, id));
+    slider_hist(ui, r, deco);
     /* fill from the zero point (or lo) to the value, then a handle */
     float zero = lo < 0 && hi > 0 ? 0 : lo;
     int xz = r.x + (int)((zero - lo) / (hi - lo) * (float)(r.w - 1) + 0.5f);
@@ -348,6 +385,7 @@ int ui_slider(ui_ctx *ui, const char *name, float *v, float lo, float hi, const 
     ui_draw_rect(ui, (ui_rect){MIN(xz, xv), r.y + 2, MAX(1, xv > xz ? xv - xz : xz - xv), r.h - 4}, fill);
     ui_draw_rect(ui, (ui_rect){xz, r.y, 1, r.h}, ui->style.text_dim);
     if (!ui->disabled) ui_draw_rect(ui, (ui_rect){xv - 2, r.y, 5, r.h}, ui->style.accent);
+    slider_marker(ui, name, r, lo, hi, deco);
     char buf[32];
     snprintf(buf, sizeof buf, fmt, (double)*v);   /* on the side away from the handle */
     ui_draw_text_in(ui, r, buf, text_color(ui), xv - r.x > r.w / 2 || (xv - r.x == r.w / 2 && *v > zero) ? -1 : 1);

@@ -163,6 +163,17 @@ int ui_toggle(ui_ctx *ui, const char *label, int *v);
 /* Float slider: click or drag anywhere on it; shows the value with fmt.
  * 1 when the value changed. */
 int ui_slider(ui_ctx *ui, const char *name, float *v, float lo, float hi, const char *fmt);
+/* What a slider can show besides its value: a histogram of nbins bars
+ * over [lo, hi] (heights relative to the largest; drawn faint in the
+ * track) and a marker at a value (NaN: none; beyond the ends: at the end). */
+typedef struct ui_slider_deco {
+    const float *hist;
+    int nbins;
+    float marker;
+    ui_color marker_color;           /* alpha 0: style.text */
+} ui_slider_deco;
+int ui_slider_ex(ui_ctx *ui, const char *name, float *v, float lo, float hi, const char *fmt,
+                 const ui_slider_deco *deco);
 /* A row of n tabs filling the cell; 1 when *sel changed. */
 int ui_tabs(ui_ctx *ui, const char *const *names, int n, int *sel);
 /* Single-line text box: click to focus; typing, backspace, clear, enter

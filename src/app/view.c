@@ -1,11 +1,11 @@
 /* What one frame of the explorer shows (DESIGN.md, "The GUI"):
  *
  *   +-----------+---------------------------------+----------------+
- *   | gallery   |  Original        Reconstruction | [Attributes]   |
- *   | (scroll,  |  +---------+     +---------+    | filter | Reset |
- *   |  click a  |  |  face   |     |  edit   |    | name slider AUC|
- *   |  face)    |  +---------+     +---------+    | ... (scroll)   |
- *   |           |  id, labels, edit, keys         |                |
+ *   | search    |  Original        Reconstruction | [Attributes]   |
+ *   | gallery   |  +---------+     +---------+    | filter | Reset |
+ *   | (scroll,  |  |  face   |     |  edit   |    | [attr.][PCs]   |
+ *   |  click a  |  +---------+     +---------+    | orthogonal to  |
+ *   |  face)    |  id, labels, edit, keys         | name slider AUC|
  *   +-----------+---------------------------------+----------------+
  *   | status: model, faces, frame ms, decode ms, problems           |
  *   +---------------------------------------------------------------+
@@ -59,25 +59,29 @@ static void gallery_panel(zs_app *a, ui_rect r)
     ui_ctx *ui = a->ui;
     ui_panel(ui, r);
     char buf[128];
-    if (a->gallery) snprintf(buf, sizeof buf, "Gallery: %d faces", a->nthumbs);
-    else snprintf(buf, sizeof buf, "Gallery: none");
+    ui_layout_row(ui, 1, NULL, 24);
+    if (!a->gallery) ui->disabled = 1;
+    if (ui_textbox(ui, "search", a->search, sizeof a->search, "search: Smiling=no Male") & UI_CHANGED)
+        zs_gallery_search(a);
+    ui->disabled = 0;
+    ui_layout_row(ui, 1, NULL, 0);
+    if (!a->gallery) snprintf(buf, sizeof buf, "Gallery: none");
+    else if (a->nshown == a->nthumbs) snprintf(buf, sizeof buf, "Gallery: %d faces", a->nthumbs);
+    else snprintf(buf, sizeof buf, "%d of %d faces", a->nshown, a->nthumbs);
     ui_label_ex(ui, buf, ui->style.text, -1);
+    if (a->search_msg[0]) ui_label_wrap(ui, a->search_msg, ui->style.error);
+    int sel = -1;   /* the current face's place among the shown ones */
+    for (int i = 0; i < a->nshown && a->src == ZS_SRC_GALLERY; i++)
+        if (a->shown[i] == a->current) sel = i;
     ui_begin_scroll(ui, "gallery", ui_layout_rest(ui), &a->gallery_scroll);
-    int hit = ui_image_grid(ui, "thumb", a->thumbs, a->nthumbs, THUMB, a->src == ZS_SRC_GALLERY ? a->current : -1,
-                            a->reveal);
+    int hit = ui_image_grid(ui, "thumb", a->shown_thumbs, a->nshown, THUMB, sel, a->reveal);
     ui_end_scroll(ui);
     a->reveal = 0;
+    if (hit >= 0) hit = a->shown[hit];
     if (hit >= 0 && (hit != a->current || a->tab == ZS_TAB_PHOTO || a->src != ZS_SRC_GALLERY)) {
         zs_app_select(a, hit);
         if (a->tab == ZS_TAB_PHOTO) a->tab = ZS_TAB_ATTRS;   /* the gallery face becomes what is edited */
     }
-}
-
-static int all_zero(const float *s)
-{
-    for (int k = 0; k < ZS_NATTR; k++)
-        if (s[k] != 0.0f) return 0;
-    return 1;
 }
 
 /* A face image, or a dark box with a note when there is none. */
@@ -100,15 +104,22 @@ static ui_rect fit_rect(ui_rect r, int w, int h)
     return (ui_rect){r.x + (r.w - fw) / 2, r.y + (r.h - fh) / 2, fw, fh};
 }
 
+/* "Edit: Smiling +1.50, PC 2 -1.00 sd (orthogonal to Male)" */
 static void edit_summary(zs_app *a, char *buf, size_t size)
 {
     int n = snprintf(buf, size, "Edit:");
-    for (int k = 0; k < ZS_NATTR && n < (int)size - 40; k++)
-        if (a->strength[k] != 0.0f) {
-            char name[40];
-            display_name(k, name, sizeof name);
-            n += snprintf(buf + n, size - (size_t)n, "%s %s %+.2f", n > 5 ? "," : "", name, (double)a->strength[k]);
-        }
+    for (int i = 0; i < ZS_NSLIDERS && n < (int)size - 60; i++) {
+        float v = *zs_sliders_value(a, i);
+        if (v == 0.0f) continue;
+        char name[40];
+        if (i < ZS_NATTR) display_name(i, name, sizeof name);
+        else snprintf(name, sizeof name, "PC %d", i - ZS_NATTR + 1);
+        n += snprintf(buf + n, size - (size_t)n, "%s %s %+.2f%s", n > 5 ? "," : "", name, (double)v,
+                      i < ZS_NATTR ? "" : " sd");
+    }
+    for (int i = 0; i < a->nkeep && n < (int)size - 40; i++)
+        n += snprintf(buf + n, size - (size_t)n, "%s%s", i ? ", " : " (orthogonal to ", zs_attr_names[a->keep[i]]);
+    if (a->nkeep && n < (int)size - 2) snprintf(buf + n, size - (size_t)n, ")");
 }
 
 /* The Photo tab's centre: the model's input (the crop) beside its edit, or
@@ -117,7 +128,7 @@ static void photo_centre(zs_app *a, ui_rect ro, ui_rect re, int side)
 {
     ui_ctx *ui = a->ui;
     const ui_style *st = &ui->style;
-    int edited = !all_zero(a->strength), ready = a->have_edit && a->edit_key == zs_app_face_key(a);
+    int edited = zs_sliders_edited(a), ready = a->have_edit && a->edit_key == zs_app_face_key(a);
     int y = ui->lay.body.y;
     if (a->keep_detail) {
         ui_draw_text_in(ui, (ui_rect){ro.x - st->spacing, y, side, st->row_h}, "Photo", st->text, -1);
@@ -394,7 +405,7 @@ static void centre_panel(zs_app *a, ui_rect r)
         ui_name(ui, "image/drop", all);
         return;
     }
-    int edited = !all_zero(a->strength), sample = a->src == ZS_SRC_SAMPLE;
+    int edited = zs_sliders_edited(a), sample = a->src == ZS_SRC_SAMPLE;
     ui_draw_text_in(ui, (ui_rect){ro.x - st->spacing, ui->lay.body.y, side, st->row_h},
                     sample ? "Sample" : "Original", st->text, -1);
     ui_draw_text_in(ui, (ui_rect){re.x - st->spacing, ui->lay.body.y, side, st->row_h},
@@ -437,26 +448,36 @@ static void centre_panel(zs_app *a, ui_rect r)
     ui_label_wrap(ui, buf, st->text_dim);
 }
 
-static void attributes_tab(zs_app *a)
+/* One slider row: name, slider with the gallery's histogram and the current
+ * face's marker, and a figure on the right (AUC, or the variance explained). */
+static void slider_row(zs_app *a, int i, const char *label, const char *figure, int strong)
+{
+    ui_ctx *ui = a->ui;
+    int shown = a->have_axes && a->cur_z_key == zs_app_face_key(a);
+    ui_slider_deco deco = {a->have_axes ? a->hist[i] : NULL, ZS_HIST_BINS, shown ? a->marker[i] : NAN,
+                           {240, 180, 90, 255}};
+    char name[16];
+    if (i >= ZS_NATTR) snprintf(name, sizeof name, "PC%d", i - ZS_NATTR + 1);
+    ui_label(ui, label);
+    if (ui_slider_ex(ui, i < ZS_NATTR ? zs_attr_names[i] : name, zs_sliders_value(a, i), ZS_SLIDER_LO, ZS_SLIDER_HI,
+                     "%+.2f", &deco))
+        a->dirty = 1;
+    ui_label_ex(ui, figure, strong ? ui->style.text : ui->style.text_dim, 1);
+}
+
+static void attribute_sliders(zs_app *a, const int *cols)
 {
     ui_ctx *ui = a->ui;
     const ui_style *st = &ui->style;
-    ui_layout_row(ui, 2, (int[]){-(70 + st->spacing), 0}, 24);
-    if (ui_textbox(ui, "filter", a->filter, sizeof a->filter, "filter, e.g. hair") & UI_CHANGED)
-        a->attr_scroll.offset = 0;
-    if (!a->have_attrs) ui->disabled = 1;
-    if (ui_button(ui, "Reset")) zs_app_reset(a);
-    if (!a->have_attrs) {
-        char buf[400];
-        zs_strf(buf, sizeof buf, "Sliders disabled: %s", a->attrs_problem);
-        ui_label_wrap(ui, buf, st->error);
-    }
-    const int cols[3] = {NAME_W, -(AUC_W + st->spacing), 0};
+    ui_layout_row(ui, 2, (int[]){ui->text_width(ui->font, "orthogonal to", 13) + 3 * st->spacing, 0}, 24);
+    ui_label_ex(ui, "orthogonal to", st->text_dim, -1);
+    if (ui_textbox(ui, "ortho", a->ortho_box, sizeof a->ortho_box, "e.g. Male,Young") & UI_CHANGED)
+        zs_sliders_set_ortho(a);
+    if (a->ortho_msg[0]) ui_label_wrap(ui, a->ortho_msg, st->error);
     ui_layout_row(ui, 3, cols, 0);
     ui_label_ex(ui, "attribute", st->text_dim, -1);
     ui_label_ex(ui, "strength", st->text_dim, 0);
     ui_label_ex(ui, "AUC", st->text_dim, 1);
-
     a->nvisible = 0;
     for (int k = 0; k < ZS_NATTR; k++)
         if (zs_view_attr_matches(a->filter, k)) a->visible[a->nvisible++] = k;
@@ -466,12 +487,10 @@ static void attributes_tab(zs_app *a)
         int k = a->visible[i];
         char name[40], auc[16];
         display_name(k, name, sizeof name);
-        ui_label(ui, name);
-        if (ui_slider(ui, zs_attr_names[k], &a->strength[k], -3.0f, 3.0f, "%+.2f")) a->dirty = 1;
         float v = a->have_attrs ? a->attrs.auc[k] : NAN;
         if (isfinite(v)) snprintf(auc, sizeof auc, "%.2f", (double)v);
         else snprintf(auc, sizeof auc, "-");
-        ui_label_ex(ui, auc, v >= 0.75f ? st->text : st->text_dim, 1);   /* weak directions dimmed */
+        slider_row(a, k, name, auc, v >= 0.75f);   /* weak directions dimmed */
     }
     if (a->nvisible == 0) {
         char buf[96];
@@ -479,6 +498,69 @@ static void attributes_tab(zs_app *a)
         ui_label_wrap(ui, buf, st->text_dim);
     }
     ui_end_scroll(ui);
+}
+
+static void pc_sliders(zs_app *a, const int *cols)
+{
+    ui_ctx *ui = a->ui;
+    const ui_style *st = &ui->style;
+    ui->disabled = !a->have_pca;
+    if (!a->have_pca) {
+        ui_layout_row(ui, 1, NULL, 0);
+        ui_label_wrap(ui, a->fitting ? "Encoding the gallery's faces..."
+                                     : "No principal directions: they need a model and a gallery.", st->text_dim);
+        return;
+    }
+    ui_layout_row(ui, 1, NULL, 0);
+    ui_label_wrap(ui, "The directions along which the gallery's latents vary most; strength in standard deviations.",
+                  st->text_dim);
+    ui_layout_row(ui, 3, cols, 0);
+    ui_label_ex(ui, "direction", st->text_dim, -1);
+    ui_label_ex(ui, "strength (sd)", st->text_dim, 0);
+    ui_label_ex(ui, "var", st->text_dim, 1);
+    ui_begin_scroll(ui, "pcs", ui_layout_rest(ui), &a->attr_scroll);
+    ui_layout_row(ui, 3, cols, 0);
+    for (int j = 0; j < ZS_NPC && j < a->pca.k; j++) {
+        char name[16], var[16];
+        snprintf(name, sizeof name, "PC %d", j + 1);
+        snprintf(var, sizeof var, "%.1f%%", 100.0 * a->pca.var[j] / a->pca.total_var);
+        slider_row(a, ZS_NATTR + j, name, var, 1);
+    }
+    double sum = 0;
+    for (int j = 0; j < a->pca.k; j++) sum += a->pca.var[j];
+    char buf[160];
+    snprintf(buf, sizeof buf, "Together %.0f%% of the variance of the %d gallery latents (z = %d).",
+             100 * sum / a->pca.total_var, a->gal_n, a->pca.z);
+    ui_label_wrap(ui, buf, st->text_dim);
+    ui_end_scroll(ui);
+}
+
+static void attributes_tab(zs_app *a)
+{
+    ui_ctx *ui = a->ui;
+    const ui_style *st = &ui->style;
+    ui_layout_row(ui, 2, (int[]){-(70 + st->spacing), 0}, 24);
+    if (a->slider_set) ui->disabled = 1;   /* the filter picks attributes */
+    if (ui_textbox(ui, "filter", a->filter, sizeof a->filter, "filter, e.g. hair") & UI_CHANGED)
+        a->attr_scroll.offset = 0;
+    ui->disabled = !a->have_attrs && !a->have_pca;
+    if (ui_button(ui, "Reset")) zs_app_reset(a);
+    ui->disabled = 0;
+    static const char *const sets[2] = {"By attribute", "Principal directions"};
+    ui_layout_row(ui, 1, NULL, 24);
+    if (ui_tabs(ui, sets, 2, &a->slider_set)) a->attr_scroll.offset = 0;
+    const int cols[3] = {NAME_W, -(AUC_W + st->spacing), 0};
+    if (a->slider_set) pc_sliders(a, cols);
+    else {
+        if (!a->have_attrs) {
+            char buf[400];
+            zs_strf(buf, sizeof buf, "Sliders disabled: %s", a->attrs_problem);
+            ui_layout_row(ui, 1, NULL, 0);
+            ui_label_wrap(ui, buf, st->error);
+        }
+        ui->disabled = !a->have_attrs;
+        attribute_sliders(a, cols);
+    }
     ui->disabled = 0;
 }
 
@@ -556,8 +638,9 @@ static void interp_tab(zs_app *a)
     ui_textbox(ui, "strip", a->strip_box, sizeof a->strip_box, "strip.png");
     ui->disabled = 0;
     if (!both) a->playing = 0;
-    ui_label_wrap(ui, "Choose a face and press Set A, another and Set B: the strip shows 8 faces from A to B and "
-                      "the large one the face at t. Play moves t back and forth.", st->text_dim);
+    ui_label_wrap(ui, "A and B start as the current gallery face and the next one. Choose a face and press Set A, "
+                      "another and Set B: the strip shows 8 faces from A to B and the large one the face at t. Play "
+                      "moves t back and forth.", st->text_dim);
 }
 
 /* Radius, mode, resample. */
@@ -742,7 +825,8 @@ static void status_line(zs_app *a, ui_rect r)
     } else if (a->tv) n += snprintf(buf + n, sizeof buf - (size_t)n, "   training idle");
     n += snprintf(buf + n, sizeof buf - (size_t)n, "   frame %.1f ms", a->frame_ms);
     if (a->ndecode)
-        snprintf(buf + n, sizeof buf - (size_t)n, "   decode %.1f ms (encode %.1f ms)", a->decode_ms, a->encode_ms);
+        snprintf(buf + n, sizeof buf - (size_t)n, "   decode %.1f ms (encode %.1f ms)", a->status_decode_ms,
+                 a->status_encode_ms);
     ui_rect line = {r.x + st->pad, r.y + (STATUS_H - ui->text_h) / 2, r.w - 2 * st->pad, ui->text_h};
     ui_draw_text_in(ui, line, buf, st->text_dim, -1);
     int first = 1;
