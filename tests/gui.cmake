@@ -5,7 +5,7 @@
 zs_add_test(test_gui test_gui.c ARGS $<TARGET_FILE:zspace> ${CMAKE_SOURCE_DIR} TIMEOUT 400 LABELS gui)
 add_dependencies(test_gui zspace)
 zs_add_test(test_gui_ui test_gui_ui.c LABELS gui)
-target_sources(test_gui_ui PRIVATE ${CMAKE_SOURCE_DIR}/src/app/ui.c ${CMAKE_SOURCE_DIR}/src/app/query.c)
+target_sources(test_gui_ui PRIVATE ${CMAKE_SOURCE_DIR}/src/app/ui.c)
 zs_add_test(test_gui_decoder test_gui_decoder.c
   ARGS ${CMAKE_SOURCE_DIR}/data/default.safetensors ${CMAKE_SOURCE_DIR}/data/attrs.safetensors
        ${CMAKE_SOURCE_DIR}/data/gallery.zsf

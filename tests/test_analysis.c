@@ -137,6 +137,33 @@ int main(void)
            "quantiles %g %g %g", zs_chi2_quantile99(1), zs_chi2_quantile99(10), zs_chi2_quantile99(128));
     free(mu);
 
+    /* group means: faces 0..9, attribute 4 (Bald) on the even ones, face i's latent (i, -i) */
+    {
+        enum { GN = 10, GZ = 2 };
+        float gmu[GN * GZ];
+        int8_t gattr[GN * ZS_NATTR], gpart[GN];
+        for (int i = 0; i < GN; i++) {
+            gmu[i * GZ] = (float)i;
+            gmu[i * GZ + 1] = (float)-i;
+            for (int a = 0; a < ZS_NATTR; a++) gattr[i * ZS_NATTR + a] = (a == 4 && i % 2 == 0) || (a == 20 && i < 3) ? 1 : -1;
+            gpart[i] = i == 9 ? 1 : 0;
+        }
+        zs_latents gl = {.n = GN, .z = GZ, .mu = gmu, .attr = gattr, .part = gpart};
+        zs_query q, all = {0};
+        char msg[128];
+        float gm[GZ] = {99, 99};
+        CHECK(zs_query_parse("bald", &q, msg, sizeof msg) == 0);
+        CHECK(zs_latents_group_mean(&gl, &q, ZS_SPLIT_ALL, gm) == 5 && gm[0] == 4.0f && gm[1] == -4.0f);
+        CHECK(zs_query_parse("Bald=yes Male", &q, msg, sizeof msg) == 0);
+        CHECK(zs_latents_group_mean(&gl, &q, ZS_SPLIT_ALL, gm) == 2 && gm[0] == 1.0f);   /* faces 0 and 2 */
+        CHECK(zs_query_parse("!Bald", &q, msg, sizeof msg) == 0);
+        CHECK(zs_latents_group_mean(&gl, &q, ZS_SPLIT_TRAIN, gm) == 4 && gm[0] == 4.0f);   /* 1 3 5 7 (9 is val) */
+        CHECK(zs_latents_group_mean(&gl, &all, ZS_SPLIT_VAL, gm) == 1 && gm[0] == 9.0f);
+        CHECK(zs_query_parse("Bald Male=no Young=no", &q, msg, sizeof msg) == 0);
+        gm[0] = 99;
+        CHECK(zs_latents_group_mean(&gl, &q, ZS_SPLIT_ALL, gm) == 3 && gm[0] == 6.0f);   /* 4 6 8 */
+    }
+
     /* sharpening: a flat face stays flat, an edge gets steeper, strength 0 is the identity */
     enum { S = 8 };
     float face[3 * S * S], out[3 * S * S];

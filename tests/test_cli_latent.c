@@ -347,6 +347,22 @@ int main(int argc, char **argv)
                   "--out walk.png", model, a_jpg) == 2);
     free(o);
 
+    /* mean: the group's mean face beside everyone's */
+    CHECK(run(&o, "mean --model '%s' --latents lat.safetensors --where 'Male Eyeglasses=no' --out mean.png", model) == 0 &&
+          has(o, "left: the mean latent of ") && has(o, "(Male Eyeglasses=no); right: of all 1500 faces"));
+    free(o);
+    {
+        zs_image g = {0};
+        CHECK(load_png("mean.png", &g) && g.w == 128 && g.h == 64);
+        free(g.rgb);
+    }
+    CHECK(run(&o, "mean --model '%s' --latents lat.safetensors --where 'Smilng' --out mean.png", model) == 2 &&
+          has(o, "did you mean Smiling"));
+    free(o);
+    CHECK(run(&o, "mean --model '%s' --latents lat.safetensors --where 'Bald Wearing_Hat Eyeglasses Goatee Mustache "
+                  "Blond_Hair Wearing_Lipstick' --out mean.png", model) == 1 && has(o, "no face of the all split"));
+    free(o);
+
     /* box sampling, and where samples fall against the cloud of these faces */
     CHECK(run(&o, "sample --model '%s' --box 1.5 --count 4 --latents lat.safetensors --out box.png", model) == 0 &&
           has(o, "Mahalanobis") && has(o, "samples inside the data cloud") && has(o, "chi-square 128 99%"));

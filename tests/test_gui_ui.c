@@ -7,7 +7,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "app/query.h"
+#include "zspace/query.h"
 #include "app/ui.h"
 #include "zspace/latent.h"
 

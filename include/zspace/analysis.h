@@ -15,6 +15,7 @@
 
 #include "zspace/core.h"
 #include "zspace/latent.h"
+#include "zspace/query.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -51,6 +52,12 @@ int zs_latent_top_pairs(const zs_latent_stats *s, int k, int *pairs, double *r);
  * positive, blue negative) and norms.png (faces' norms in orange over the
  * prior's in grey, with sqrt(Z) as a black line). */
 zs_status zs_latent_stats_write(const zs_latent_stats *s, const char *dir);
+
+/* ---- group means ------------------------------------------------------------ */
+/* mean (z) of the latents of the split's faces whose labels match q (all of
+ * the split's faces for an empty query). Returns how many; 0 leaves mean
+ * untouched. */
+int zs_latents_group_mean(const zs_latents *l, const zs_query *q, zs_data_split split, float *mean);
 
 /* ---- sharpening ------------------------------------------------------------ */
 /* Unsharp mask of a decoded face (CHW, 3 x S x S, values in [0, 1]):

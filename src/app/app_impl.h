@@ -8,7 +8,7 @@
 
 #include "app.h"
 #include "decoder.h"
-#include "query.h"
+#include "zspace/query.h"
 #include "render.h"
 #include "trainview.h"
 #include "ui.h"

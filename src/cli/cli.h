@@ -28,6 +28,7 @@ int zs_cmd_judge(int argc, char **argv);
 int zs_cmd_train_features(int argc, char **argv);
 int zs_cmd_stats(int argc, char **argv);
 int zs_cmd_walk(int argc, char **argv);
+int zs_cmd_mean(int argc, char **argv);
 
 /* Argument helpers: "--flag value" and "--flag=value" forms. Each returns 1
  * if argv[*i] matched (advancing *i past a separate value), 0 otherwise;

@@ -647,6 +647,88 @@ int zs_cmd_sweep(int argc, char **argv)
     return failed ? 1 : 0;
 }
 
+/* ---- mean: the decoded mean latent of a group of faces -------------------------------- */
+int zs_cmd_mean(int argc, char **argv)
+{
+    const char *model = NULL, *data = NULL, *lat = NULL, *out = NULL, *where = "", *split = "all";
+    long scale = 1, threads = 0;
+    int bad = 0;
+    for (int i = 1; i < argc && !bad; i++) {
+        if (zs_arg_flag(argv, i, "--help") || zs_arg_flag(argv, i, "-h")) {
+            printf("usage: zspace mean --model M (--data FACES.zsf | --latents L) --where \"Bald=yes Male\"\n"
+                   "                   [--split all|train|val|test] [--scale K] [--sharpen S] --out face.png\n\n"
+                   "Decodes the mean latent of every face whose labels match --where (terms NAME,\n"
+                   "NAME=yes|no, !NAME; names case-insensitive, any unique part: 'glasses'), beside the\n"
+                   "mean of all the split's faces, and says how many faces each averages.\n");
+            return 0;
+        }
+        if (zs_arg_str(argc, argv, &i, "--model", &model, &bad)) continue;
+        if (zs_arg_str(argc, argv, &i, "--data", &data, &bad)) continue;
+        if (zs_arg_str(argc, argv, &i, "--latents", &lat, &bad)) continue;
+        if (zs_arg_str(argc, argv, &i, "--out", &out, &bad)) continue;
+        if (zs_arg_str(argc, argv, &i, "--where", &where, &bad)) continue;
+        if (zs_arg_str(argc, argv, &i, "--split", &split, &bad)) continue;
+        if (zs_arg_int(argc, argv, &i, "--scale", &scale, &bad)) continue;
+        if (zs_arg_int(argc, argv, &i, "--threads", &threads, &bad)) continue;
+        if (sharpen_arg(argc, argv, &i, &bad)) continue;
+        fprintf(stderr, "zspace mean: unknown option '%s'\n", argv[i]);
+        bad = 1;
+    }
+    zs_query q;
+    char msg[512];
+    if (!bad && zs_query_parse(where, &q, msg, sizeof msg) != 0) {
+        fprintf(stderr, "zspace mean: --where: %s\n", msg);
+        bad = 1;
+    }
+    zs_data_split sp = ZS_SPLIT_ALL;
+    if (!bad && strcmp(split, "all") != 0) {
+        if (strcmp(split, "train") == 0) sp = ZS_SPLIT_TRAIN;
+        else if (strcmp(split, "val") == 0) sp = ZS_SPLIT_VAL;
+        else if (strcmp(split, "test") == 0) sp = ZS_SPLIT_TEST;
+        else {
+            fprintf(stderr, "zspace mean: --split must be all, train, val or test\n");
+            bad = 1;
+        }
+    }
+    if (!bad && !scale_ok("mean", scale)) bad = 1;
+    if (bad || !model || !out) {
+        if (!bad) fprintf(stderr, "zspace mean: --model and --out are required\n");
+        return 2;
+    }
+    model_ctx mc;
+    if (!model_open("mean", model, &mc)) return 1;
+    zs_latents L;
+    if (!latents_get("mean", &mc, data, lat, (int)threads, &L)) {
+        model_close(&mc);
+        return 1;
+    }
+    int Z = mc.Z, rc = 1;
+    float *mg = zs_xmalloc(sizeof(float) * Z), *ma = zs_xmalloc(sizeof(float) * Z), *y = zs_xmalloc(sizeof(float) * mc.img);
+    zs_query all = {0};
+    int ng = zs_latents_group_mean(&L, &q, sp, mg), na = zs_latents_group_mean(&L, &all, sp, ma);
+    if (ng == 0) {
+        fprintf(stderr, "zspace mean: no face of the %s split matches '%s'\n", split, where);
+    } else {
+        double d = 0;
+        for (int j = 0; j < Z; j++) d += ((double)mg[j] - ma[j]) * ((double)mg[j] - ma[j]);
+        grid g;
+        grid_init(&g, 1, 2, mc.S, (int)scale);
+        zs_vae_decode(mc.inf, mg, 1, y);
+        grid_put(&g, 0, 0, y);
+        zs_vae_decode(mc.inf, ma, 1, y);
+        grid_put(&g, 0, 1, y);
+        printf("left: the mean latent of %d faces (%s); right: of all %d faces of the split; %.3f apart\n", ng,
+               q.n ? where : "no condition", na, sqrt(d));
+        rc = grid_write("mean", &g, out) ? 0 : 1;
+    }
+    free(mg);
+    free(ma);
+    free(y);
+    zs_latents_free(&L);
+    model_close(&mc);
+    return rc;
+}
+
 /* ---- walk: a 2-D grid along two attribute directions ------------------------------- */
 int zs_cmd_walk(int argc, char **argv)
 {

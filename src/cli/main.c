@@ -17,6 +17,7 @@ static const zs_cli_command commands[] = {
     {"attrs", zs_cmd_attrs, "the 40 attribute vectors, their AUC and cosines"},
     {"edit", zs_cmd_edit, "add attribute vectors to photos (\"add a smile\")"},
     {"sweep", zs_cmd_sweep, "a grid of photos along one attribute vector"},
+    {"mean", zs_cmd_mean, "decode the mean latent of a group of faces (--where \"Bald=yes\")"},
     {"walk", zs_cmd_walk, "an N x N grid of decodes along two attribute directions"},
     {"interp", zs_cmd_interp, "interpolate between two photos (slerp or lerp)"},
     {"sample", zs_cmd_sample, "decode random samples (isotropic or dataset-fitted)"},

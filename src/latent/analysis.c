@@ -369,3 +369,21 @@ void zs_sharpen_chw(const float *x, int S, float amount, float *out)
             }
     }
 }
+
+/* ---- group means --------------------------------------------------------------------- */
+int zs_latents_group_mean(const zs_latents *l, const zs_query *q, zs_data_split split, float *mean)
+{
+    int *idx = NULL, n = zs_latents_split(l, split, &idx), count = 0;
+    double *acc = zs_xcalloc((size_t)l->z, sizeof(double));
+    for (int i = 0; i < n; i++) {
+        if (!zs_query_match(q, l->attr + (size_t)idx[i] * ZS_NATTR)) continue;
+        const float *m = l->mu + (size_t)idx[i] * l->z;
+        for (int j = 0; j < l->z; j++) acc[j] += m[j];
+        count++;
+    }
+    if (count)
+        for (int j = 0; j < l->z; j++) mean[j] = (float)(acc[j] / count);
+    free(acc);
+    free(idx);
+    return count;
+}

@@ -1,5 +1,6 @@
 /*
- * query.h - attribute names as typed in the explorer's boxes.
+ * zspace/query.h - attribute names as people type them: the explorer's boxes
+ * and the CLI's --where (zspace mean).
  *
  *     zs_query q;
  *     char msg[256];
@@ -12,8 +13,8 @@
  * names one attribute only ("glasses", "smil"). Bad terms are left out
  * of the query and named in msg; the others still count.
  */
-#ifndef ZS_APP_QUERY_H
-#define ZS_APP_QUERY_H
+#ifndef ZSPACE_QUERY_H
+#define ZSPACE_QUERY_H
 
 #include <stddef.h>
 #include <stdint.h>

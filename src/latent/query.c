@@ -1,7 +1,7 @@
 /* Attribute names as people type them: the gallery's search box
  * ("Smiling=no Eyeglasses=yes") and the "orthogonal to" box ("Male,Young").
  * No SDL, no GL: tests/test_gui_ui.c runs it alone. */
-#include "query.h"
+#include "zspace/query.h"
 
 #include <ctype.h>
 #include <stdio.h>
