@@ -3,7 +3,10 @@
 #   1. AddressSanitizer + UndefinedBehaviorSanitizer (gcc): every ctest except
 #      the ones that only drive other processes (kill_train: kill -9 of the
 #      CLI; torch_*: Python), with LeakSanitizer on and the known leaks of
-#      system libraries suppressed (tests/sanitizers.supp).
+#      system libraries suppressed (tests/sanitizers.supp). This includes the
+#      fuzz corpora replayed (fuzz_replay_*), the 1,000 + 1,000 mutated
+#      checkpoints and caches (test_mutate) and the CLI's fault runs
+#      (fault_train: full disk, cache truncated and deleted mid-training).
 #   2. ThreadSanitizer: the threaded tests (the trainer publishing snapshots
 #      while others read them, the double-buffered loader, the explorer's
 #      decode worker when built).

@@ -17,7 +17,7 @@ static void put(sbuf *b, const char *fmt, ...)
     va_list ap;
     for (;;) {
         va_start(ap, fmt);
-        int k = vsnprintf(b->s + b->n, b->cap - b->n, fmt, ap);
+        int k = vsnprintf(b->s ? b->s + b->n : NULL, b->cap - b->n, fmt, ap);   /* NULL + 0 is UB */
         va_end(ap);
         if ((size_t)k < b->cap - b->n) {
             b->n += (size_t)k;

@@ -234,6 +234,15 @@ static void test_limits(void)
     uint8_t face[8 * 8 * 3];
     CHECK(zs_face_load_mem("huge.jpg", jpg, jl, zs_crop_celeba(), 8, face) == ZS_ERR_LIMIT);
     CHECK(zs_face_load_mem("huge.png", png, pl, zs_crop_celeba(), 8, face) == ZS_ERR_LIMIT);
+    /* a PNG header claiming 100000 x 100000 (10 gigapixels), a JPEG 65500 x 65500 */
+    png_set_dims(png, 100000, 100000);
+    CHECK(zs_image_load_mem(&img, "bomb.png", png, pl) == ZS_ERR_LIMIT && img.rgb == NULL);
+    CHECKF(strstr(zs_last_error(), "bomb.png: image is 100000x100000"), "%s", zs_last_error());
+    CHECK(zs_face_load_mem("bomb.png", png, pl, zs_crop_celeba(), 8, face) == ZS_ERR_LIMIT);
+    jpeg_set_dims(jpg, jl, 65500, 65500);   /* libjpeg's own maximum */
+    zs_status bj = zs_image_load_mem(&img, "bomb.jpg", jpg, jl);
+    CHECKF(bj == ZS_ERR_LIMIT && img.rgb == NULL, "%d %s", bj, zs_last_error());
+    CHECK(zs_face_load_mem("bomb.jpg", jpg, jl, zs_crop_celeba(), 8, face) == ZS_ERR_LIMIT);
     /* 8192 x 8192 is exactly the limit; one more row is over */
     jpeg_set_dims(jpg, jl, 8192, 8193);
     CHECK(zs_image_load_mem(&img, "over.jpg", jpg, jl) == ZS_ERR_LIMIT);

@@ -207,6 +207,23 @@ static void test_resume_and_checkpoints(zs_cache *c)
     zs_st_close(&sf);
     CHECK(zs_ckpt_load_into(bad, mv, NULL, NULL) == ZS_ERR_VERSION && strstr(zs_last_error(), "newer"));
 
+    /* a 200-byte file whose config asks for the largest model (z=4096,
+     * widths of 1024: ~1.3 GB of float32): refused from the header, before
+     * anything of that size is allocated */
+    zs_st_writer_init(&w);
+    float one = 1;
+    zs_st_add(&w, "enc.bn0.weight", ZS_DT_F32, 1, (int64_t[]){1}, &one);
+    zs_st_add_meta(&w, "format", "zspace-vae");
+    zs_st_add_meta(&w, "version", "1");
+    zs_st_add_meta(&w, "config", "z=4096 image=128 widths=1024,1024,1024,1024,1024");
+    CHECK(zs_st_write(&w, bad) == ZS_OK);
+    zs_st_writer_free(&w);
+    zs_ckpt_info hi;
+    CHECK(zs_ckpt_read_info(bad, &hi) == ZS_ERR_FORMAT);
+    CHECKF(strstr(zs_last_error(), bad) && strstr(zs_last_error(), "enc.conv0.weight is missing"), "%s", zs_last_error());
+    zs_vae *huge = NULL;
+    CHECK(zs_ckpt_load_model(bad, &huge, NULL) == ZS_ERR_FORMAT && huge == NULL);
+
     /* a full disk while saving: the previous checkpoint stays loadable */
     signal(SIGXFSZ, SIG_IGN);
     struct rlimit old, lim;
@@ -216,7 +233,9 @@ static void test_resume_and_checkpoints(zs_cache *c)
     setrlimit(RLIMIT_FSIZE, &lim);
     zs_status ss = zs_trainer_save(t1, ck);
     setrlimit(RLIMIT_FSIZE, &old);
-    CHECK(ss != ZS_OK);
+    CHECK(ss == ZS_ERR_IO);
+    CHECKF(strstr(zs_last_error(), ck) && strstr(zs_last_error(), "previous file is kept"), "%s", zs_last_error());
+    CHECKF(zs_ckpt_load_into(ck, mv, NULL, NULL) == ZS_OK, "after a failed save: %s", zs_last_error());
     uint8_t *buf2;
     size_t len2;
     CHECK(zs_read_file(ck, &buf2, &len2, 1 << 30) == ZS_OK);
@@ -251,6 +270,11 @@ static void test_nan_recovery(zs_cache *c)
     CHECK(memcmp(good, m->params, sizeof(float) * m->table.total) == 0);
     for (size_t k = 0; k < m->table.total; k++) CHECK(m->params[k] == m->params[k]);
     CHECK(zs_trainer_run_steps(tr, 2) == ZS_OK);   /* training goes on */
+    zs_trainer_snapshot(tr, NULL, &mt, NULL);
+    CHECKF(mt.step == 7 && isfinite(mt.loss) && mt.state != ZS_TRAINER_FAILED, "after recovery: step %ld loss %g",
+           mt.step, mt.loss);
+    for (size_t k = 0; k < m->table.total; k++) CHECK(isfinite(m->params[k]));
+    CHECK(memcmp(good, m->params, sizeof(float) * m->table.total) != 0);   /* and it learns again */
     zs_trainer_inject_nan(tr, 3);
     zs_trainer_run_steps(tr, 5);
     zs_trainer_snapshot(tr, NULL, &mt, NULL);
@@ -259,6 +283,98 @@ static void test_nan_recovery(zs_cache *c)
     free(good);
     zs_trainer_destroy(tr);
     zs_vae_destroy(m);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    uint8_t *b;
+    size_t n;
+    CHECK(zs_read_file(from, &b, &n, 1 << 30) == ZS_OK);
+    FILE *f = fopen(to, "wb");
+    CHECK(f && fwrite(b, 1, n, f) == n);
+    if (f) fclose(f);
+    free(b);
+}
+
+/* The faces going away mid-training: a cache truncated or overwritten in
+ * place stops training (state FAILED, a message naming the file) and the
+ * model keeps the last step's weights; one deleted (or renamed over, as
+ * zspace prepare replaces a cache) keeps training on the faces it opened.
+ * The loader runs up to two batches ahead, so the steps already loaded
+ * before the damage still happen: the kept model must be exactly the one
+ * an undisturbed run has after the same number of steps. */
+static void test_data_vanishing(zs_cache *intact)
+{
+    zs_vae_config cfg = small_cfg();
+    char live[700], ck[700];
+    snprintf(live, sizeof live, "%s/live.zsf", zs_test_tmpdir());
+    snprintf(ck, sizeof ck, "%s/after_loss.safetensors", zs_test_tmpdir());
+    for (int mode = 0; mode < 4; mode++) {   /* truncate, overwrite, delete; 3: truncate under the thread */
+        copy_file(cache_path, live);
+        zs_cache *c;
+        CHECKF(zs_cache_open(&c, live) == ZS_OK, "%s", zs_last_error());
+        zs_vae *m = zs_vae_create(&cfg);
+        zs_vae_init(m, 5);
+        zs_trainer *tr = new_trainer(c, m, 2);
+        CHECK(zs_trainer_run_steps(tr, 3) == ZS_OK);
+        if (mode == 0 || mode == 3) {
+            CHECK(truncate(live, 4096 + 1000) == 0);
+        } else if (mode == 1) {
+            usleep(20000);   /* a visibly later mtime */
+            uint8_t *b;
+            size_t n;
+            CHECK(zs_read_file(cache_path, &b, &n, 1 << 30) == ZS_OK);
+            FILE *f = fopen(live, "r+b");   /* in place, as cp over it would */
+            CHECK(f && fwrite(b, 1, n, f) == n);
+            if (f) fclose(f);
+            free(b);
+        } else {
+            CHECK(unlink(live) == 0);
+            zs_test_capture_logs();
+            zs_test_clear_logs();
+        }
+        zs_train_metrics mt;
+        if (mode == 3) {
+            zs_trainer_start(tr);
+            double t0 = zs_now();
+            while (zs_trainer_state(tr) != ZS_TRAINER_FAILED && zs_now() - t0 < 20) usleep(1000);
+            zs_trainer_stop(tr);
+        } else {
+            zs_status st = zs_trainer_run_steps(tr, 5);
+            CHECKF(mode == 2 ? st == ZS_OK : st == ZS_ERR_IO, "mode %d: %s", mode, zs_last_error());
+        }
+        zs_trainer_snapshot(tr, NULL, &mt, NULL);
+        if (mode == 2) {
+            CHECKF(mt.step == 8 && zs_trainer_state(tr) != ZS_TRAINER_FAILED, "a deleted cache stopped training: %s",
+                   mt.message);
+            CHECKF(zs_test_logs_contain("live.zsf was deleted or replaced while in use"), "logs: %s", zs_test_logs());
+        } else {
+            CHECKF(zs_trainer_state(tr) == ZS_TRAINER_FAILED && mt.state == ZS_TRAINER_FAILED, "mode %d", mode);
+            char kept[64];
+            snprintf(kept, sizeof kept, "weights of step %ld are kept", mt.step);
+            CHECKF(strstr(mt.message, live) && strstr(mt.message, mode == 1 ? "modified" : "truncated") &&
+                       strstr(mt.message, kept),
+                   "mode %d: message: %s", mode, mt.message);
+            CHECKF(mt.step >= 3 && mt.step <= 5, "mode %d: stopped at step %ld", mode, mt.step);
+        }
+        /* the model is an undisturbed run's at that step, and saves and loads */
+        zs_vae *ref = zs_vae_create(&cfg);
+        zs_vae_init(ref, 5);
+        zs_trainer *rt = new_trainer(intact, ref, 2);
+        CHECK(zs_trainer_run_steps(rt, mt.step) == ZS_OK);
+        CHECKF(same_params(m, ref), "mode %d: the kept model is not the undisturbed run's at step %ld", mode, mt.step);
+        zs_trainer_destroy(rt);
+        zs_vae_destroy(ref);
+        CHECKF(zs_trainer_save(tr, ck) == ZS_OK, "%s", zs_last_error());
+        zs_vae *back;
+        CHECKF(zs_ckpt_load_model(ck, &back, NULL) == ZS_OK, "%s", zs_last_error());
+        CHECK(same_params(back, m));
+        zs_vae_destroy(back);
+        zs_trainer_destroy(tr);
+        zs_vae_destroy(m);
+        zs_cache_close(c);
+        unlink(live);
+    }
 }
 
 /* The background thread: snapshots readable while it trains; pause holds
@@ -325,6 +441,7 @@ int main(void)
     test_resume_and_checkpoints(c);
     test_nan_recovery(c);
     test_thread(c);
+    test_data_vanishing(c);
     zs_cache_close(c);
     TEST_END();
 }

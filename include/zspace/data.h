@@ -245,7 +245,10 @@ typedef struct zs_loader_desc {
 typedef struct zs_loader zs_loader;
 zs_status zs_loader_create(zs_loader **out, const zs_loader_desc *d);
 void zs_loader_destroy(zs_loader *l);
-/* Fills x (batch,3,S,S) float NCHW in [0,1]; returns the number of images (== batch with drop_last), sets *epoch and *batch_in_epoch (either may be NULL). */
+/* Fills x (batch,3,S,S) float NCHW in [0,1]; returns the number of images (== batch with drop_last), sets *epoch and *batch_in_epoch (either may be NULL).
+ * Returns -1 with a message naming the cache when its file can no longer be
+ * read as it was opened (truncated, overwritten in place, an I/O error);
+ * every later call fails too. */
 int zs_loader_next(zs_loader *l, float *x, int *epoch, int *batch_in_epoch);
 /* Same, and also the cache index and flip of each image (either may be NULL). */
 int zs_loader_next_ex(zs_loader *l, float *x, int *indices, uint8_t *flipped, int *epoch, int *batch_in_epoch);

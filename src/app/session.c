@@ -16,6 +16,7 @@
  * missing is a first start; one that cannot be parsed is ignored as a
  * whole, with a message naming the line: the explorer starts as new. */
 #include "app_impl.h"
+#include "session_file.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -25,8 +26,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define MAX_Z 4096
 
 void zs_session_path(zs_app *a)
 {
@@ -45,121 +44,11 @@ void zs_session_path(zs_app *a)
     if (n >= (int)sizeof a->session_path) a->session_path[0] = 0;
 }
 
-static void free_session(zs_session *s)
-{
-    for (int i = 0; i < 2; i++) free(s->slot_z[i]);
-    memset(s, 0, sizeof *s);
-}
-
-/* The rest of the line after the key, trimmed of the newline. */
-static char *rest(char *p)
-{
-    while (*p == ' ') p++;
-    p[strcspn(p, "\r\n")] = 0;
-    return p;
-}
-
-/* Parse the file into s; 0, or -1 with why in err. */
-static int parse(const char *path, zs_session *s, char *err, size_t nerr)
-{
-    memset(s, 0, sizeof *s);
-    s->face = -1;
-    s->tab = -1;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, nerr, "%s", strerror(errno));
-        return errno == ENOENT ? 1 : -1;
-    }
-    char line[PATH_MAX + 64];
-    int ln = 0, ok = 1;
-    const char *why = "";
-    while (ok && fgets(line, sizeof line, f)) {
-        ln++;
-        if (strlen(line) == sizeof line - 1 && line[sizeof line - 2] != '\n') {
-            why = "line too long", ok = 0;
-            break;
-        }
-        char key[32] = "";
-        int used = 0;
-        if (sscanf(line, "%31s%n", key, &used) != 1) continue;   /* blank */
-        char *p = line + used;
-        if (ln == 1) {
-            if (strcmp(key, "zspace-session") != 0 || atoi(p) != 1) why = "not a zspace session file (version 1)", ok = 0;
-            continue;
-        }
-        if (key[0] == '#') continue;
-        if (strcmp(key, "window") == 0) {
-            if (sscanf(p, "%d %d", &s->w, &s->h) != 2 || s->w < 320 || s->h < 240 || s->w > 16384 || s->h > 16384)
-                why = "bad window size", ok = 0;
-        } else if (strcmp(key, "model") == 0) snprintf(s->model, sizeof s->model, "%s", rest(p));
-        else if (strcmp(key, "gallery") == 0) snprintf(s->gallery, sizeof s->gallery, "%s", rest(p));
-        else if (strcmp(key, "attrs") == 0) snprintf(s->attrs, sizeof s->attrs, "%s", rest(p));
-        else if (strcmp(key, "tab") == 0) {
-            s->tab = atoi(p);
-            if (s->tab < 0 || s->tab >= ZS_NTABS) why = "bad tab", ok = 0;
-        } else if (strcmp(key, "face") == 0) {
-            char kind[16] = "";
-            int u = 0;
-            sscanf(p, "%15s%n", kind, &u);
-            if (strcmp(kind, "gallery") == 0) {
-                char *e;
-                long v = strtol(p + u, &e, 10);
-                if (e == p + u || v < 0 || v > 100000000) why = "bad face index", ok = 0;
-                else s->face = (int)v;
-            } else if (strcmp(kind, "photo") == 0) snprintf(s->photo, sizeof s->photo, "%s", rest(p + u));
-            else why = "bad face", ok = 0;
-        } else if (strcmp(key, "strength") == 0) {
-            char name[64] = "";
-            double v;
-            int k = -1;
-            if (sscanf(p, "%63s %lf", name, &v) == 2) k = zs_attr_find(name);
-            if (k < 0 || !isfinite(v) || fabs(v) > 100) why = "bad strength", ok = 0;
-            else s->strength[k] = (float)v;
-        } else if (strcmp(key, "slot") == 0 || strcmp(key, "slot_label") == 0 || strcmp(key, "slot_name") == 0) {
-            while (*p == ' ') p++;
-            int i = *p == 'A' ? 0 : *p == 'B' ? 1 : -1;
-            if (i < 0 || p[1] != ' ') {
-                why = "bad slot", ok = 0;
-                continue;
-            }
-            p += 2;
-            if (strcmp(key, "slot_label") == 0) snprintf(s->slot_label[i], sizeof s->slot_label[i], "%s", rest(p));
-            else if (strcmp(key, "slot_name") == 0) snprintf(s->slot_name[i], sizeof s->slot_name[i], "%s", rest(p));
-            else {
-                free(s->slot_z[i]);
-                s->slot_z[i] = zs_xmalloc(sizeof(float) * MAX_Z);
-                int n = 0;
-                for (;;) {
-                    char *e;
-                    double v = strtod(p, &e);
-                    if (e == p) break;
-                    if (!isfinite(v) || n >= MAX_Z) {
-                        n = -1;
-                        break;
-                    }
-                    s->slot_z[i][n++] = (float)v;
-                    p = e;
-                }
-                if (n <= 0) why = "bad slot latent", ok = 0;
-                s->slot_n[i] = n;
-            }
-        }
-        /* unknown keys: a newer version's; skipped */
-    }
-    fclose(f);
-    if (!ok || ln == 0) {
-        snprintf(err, nerr, "line %d: %s", ln, ln == 0 ? "empty file" : why);
-        free_session(s);
-        return -1;
-    }
-    return 0;
-}
-
 void zs_session_load(zs_app *a)
 {
     if (!a->session_path[0]) return;
     char err[256];
-    int r = parse(a->session_path, &a->session, err, sizeof err);
+    int r = zs_session_parse(a->session_path, &a->session, err, sizeof err);
     if (r == 1) {
         fprintf(stderr, "zspace: no session in %s yet (one is written on quit)\n", a->session_path);
         return;
@@ -202,7 +91,7 @@ void zs_session_apply(zs_app *a)
     if (s->tab >= 0 && s->tab != ZS_TAB_PHOTO) a->tab = s->tab;   /* the Photo tab comes with its photo */
     a->dirty = 1;
     fprintf(stderr, "zspace: session restored from %s\n", a->session_path);
-    free_session(s);
+    zs_session_free(s);
 }
 
 static void mkdirs(const char *path)

@@ -14,10 +14,14 @@ static pthread_mutex_t g_log_mutex = PTHREAD_MUTEX_INITIALIZER;
 
 zs_status zs_errorf(zs_status st, const char *fmt, ...)
 {
+    /* through a copy: a caller may pass zs_last_error() itself as an
+     * argument ("%s: ...: %s", path, zs_last_error()) */
+    char buf[sizeof g_last_error];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(g_last_error, sizeof g_last_error, fmt, ap);
+    vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    memcpy(g_last_error, buf, sizeof buf);
     return st;
 }
 

@@ -295,8 +295,11 @@ static int parse_meta(jr *r, zs_st_file *f)
         char *v = jr_string(r);
         if (!v) { free(k); return jr_fail(r, "metadata values must be strings"); }
         if (f->nmeta >= ST_MAX_TENSORS) { free(k); free(v); return jr_fail(r, "too many metadata entries"); }
-        f->meta_key = zs_xrealloc(f->meta_key, sizeof(char *) * (size_t)(f->nmeta + 1));
-        f->meta_val = zs_xrealloc(f->meta_val, sizeof(char *) * (size_t)(f->nmeta + 1));
+        if ((f->nmeta & (f->nmeta - 1)) == 0) {   /* capacity doubles at 1, 2, 4, ... */
+            size_t cap = f->nmeta ? 2 * (size_t)f->nmeta : 1;
+            f->meta_key = zs_xrealloc(f->meta_key, sizeof(char *) * cap);
+            f->meta_val = zs_xrealloc(f->meta_val, sizeof(char *) * cap);
+        }
         f->meta_key[f->nmeta] = k;
         f->meta_val[f->nmeta] = v;
         f->nmeta++;
@@ -310,6 +313,11 @@ static int cmp_offset(const void *a, const void *b)
 {
     const zs_st_tensor *x = a, *y = b;
     return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(((const zs_st_tensor *)a)->name, ((const zs_st_tensor *)b)->name);
 }
 
 static zs_status st_parse(zs_st_file *f)
@@ -337,7 +345,8 @@ static zs_status st_parse(zs_st_file *f)
                 ok = parse_meta(&r, f);
             } else {
                 if (f->n >= ST_MAX_TENSORS) { free(k); ok = jr_fail(&r, "too many tensors"); break; }
-                f->t = zs_xrealloc(f->t, sizeof *f->t * (size_t)(f->n + 1));
+                if ((f->n & (f->n - 1)) == 0)   /* capacity doubles at 1, 2, 4, ...: no quadratic copying */
+                    f->t = zs_xrealloc(f->t, sizeof *f->t * (size_t)(f->n ? 2 * f->n : 1));
                 zs_st_tensor *t = &f->t[f->n];
                 memset(t, 0, sizeof *t);
                 t->name = k;
@@ -367,13 +376,19 @@ static zs_status st_parse(zs_st_file *f)
                              t->nbytes, (unsigned long long)(numel * zs_dtype_size(t->dtype)));
         if (t->offset > f->payload_len || t->nbytes > f->payload_len - t->offset)
             return zs_errorf(ZS_ERR_FORMAT, "%s: tensor '%s' lies beyond the end of the file (truncated?)", path, t->name);
-        for (int j = 0; j < i; j++)
-            if (strcmp(f->t[j].name, t->name) == 0)
-                return zs_errorf(ZS_ERR_FORMAT, "%s: tensor '%s' appears twice", path, t->name);
     }
+    /* duplicates and overlaps on sorted copies (up to 100,000 tensors: not
+     * pairwise) */
     if (f->n > 1) {
         zs_st_tensor *sorted = zs_xmalloc(sizeof *sorted * (size_t)f->n);
         memcpy(sorted, f->t, sizeof *sorted * (size_t)f->n);
+        qsort(sorted, (size_t)f->n, sizeof *sorted, cmp_name);
+        for (int i = 1; i < f->n; i++)
+            if (strcmp(sorted[i].name, sorted[i - 1].name) == 0) {
+                zs_status st = zs_errorf(ZS_ERR_FORMAT, "%s: tensor '%s' appears twice", path, sorted[i].name);
+                free(sorted);
+                return st;
+            }
         qsort(sorted, (size_t)f->n, sizeof *sorted, cmp_offset);
         int overlap = 0;
         for (int i = 1; i < f->n; i++)

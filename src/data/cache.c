@@ -12,8 +12,12 @@
  * Opening reads the 4 KB header, checks every field against the layout
  * implied by (count, size) and the file's real size, maps the file, and
  * checks the metadata (CRC, ids NUL-terminated and sorted, values in range,
- * split counts). Pixels are not touched: pages load when the loader first
- * reads them. zs_cache_verify recomputes the content hash over everything. */
+ * split counts). Pixels are not touched: pages load when first read.
+ * zs_cache_verify recomputes the content hash over everything. The
+ * descriptor stays open: the training loader reads faces with pread
+ * (zs_cache_read_face) and checks the file's size and mtime every batch
+ * (zs_cache_check_file), so a cache truncated under a long training run is
+ * an error with a message, where a read through the mapping would be SIGBUS. */
 #include "data_impl.h"
 
 #include <errno.h>
@@ -149,6 +153,8 @@ struct zs_cache {
     char *path;
     const uint8_t *map;
     size_t map_bytes;
+    int fd;                     /* kept open for zs_cache_read_face */
+    struct timespec mtime;      /* at open, for zs_cache_check_file */
     zs_cache_header h;
     zs_cache_layout L;
     const char (*id)[ZS_ID_BYTES];
@@ -292,12 +298,16 @@ zs_status zs_cache_open(zs_cache **out, const char *path)
     }
     void *map = mmap(NULL, (size_t)fbytes, PROT_READ, MAP_SHARED, fd, 0);
     int err = errno;
-    close(fd);   /* the mapping keeps the file */
-    if (map == MAP_FAILED) return zs_errorf(ZS_ERR_IO, "%s: cannot map: %s", path, strerror(err));
+    if (map == MAP_FAILED) {
+        close(fd);
+        return zs_errorf(ZS_ERR_IO, "%s: cannot map: %s", path, strerror(err));
+    }
     zs_cache *c = zs_xcalloc(1, sizeof *c);
     c->path = zs_xstrdup(path);
     c->map = map;
     c->map_bytes = (size_t)fbytes;
+    c->fd = fd;
+    c->mtime = sb.st_mtim;
     c->h = h;
     c->L = zs_cache_layout_of(h.count, (int)h.size);
     c->id = (const char(*)[ZS_ID_BYTES])(c->map + c->L.ids);
@@ -315,6 +325,7 @@ void zs_cache_close(zs_cache *c)
 {
     if (!c) return;
     munmap((void *)c->map, c->map_bytes);
+    close(c->fd);
     free(c->path);
     free(c);
 }
@@ -462,6 +473,36 @@ static int pread_all(int fd, void *buf, size_t n, uint64_t off)
         off += (uint64_t)r;
     }
     return 0;
+}
+
+/* ---- reads that survive a file changing under us ------------------------------------ */
+zs_status zs_cache_check_file(const zs_cache *c)
+{
+    struct stat sb;
+    if (fstat(c->fd, &sb) != 0) return zs_errorf(ZS_ERR_IO, "%s: cannot stat: %s", c->path, strerror(errno));
+    if ((uint64_t)sb.st_size != c->map_bytes)
+        return zs_errorf(ZS_ERR_IO, "%s: the file is now %lld bytes, %zu when it was opened: truncated or overwritten "
+                         "while in use", c->path, (long long)sb.st_size, c->map_bytes);
+    if (sb.st_mtim.tv_sec != c->mtime.tv_sec || sb.st_mtim.tv_nsec != c->mtime.tv_nsec)
+        return zs_errorf(ZS_ERR_IO, "%s: the file was modified while in use (its faces may have changed)", c->path);
+    return ZS_OK;
+}
+
+int zs_cache_file_deleted(const zs_cache *c)
+{
+    struct stat sb;
+    return fstat(c->fd, &sb) == 0 && sb.st_nlink == 0;
+}
+
+zs_status zs_cache_read_face(const zs_cache *c, int i, uint8_t *out)
+{
+    ZS_ASSERT(i >= 0 && (uint32_t)i < c->h.count);
+    uint64_t off = c->L.pixels + (uint64_t)i * c->L.face_bytes;
+    errno = 0;
+    if (pread_all(c->fd, out, (size_t)c->L.face_bytes, off) == 0) return ZS_OK;
+    int err = errno;
+    if (zs_cache_check_file(c) != ZS_OK) return ZS_ERR_IO;   /* the more telling message */
+    return zs_errorf(ZS_ERR_IO, "%s: cannot read face %d: %s", c->path, i, err ? strerror(err) : "unexpected end of file");
 }
 
 /* Keeps the messages of the lowest-numbered failed slots, so the report

@@ -51,6 +51,19 @@ void zs_cache_header_encode(const zs_cache_header *h, uint8_t *buf);
 uint64_t zs_cache_content_hash(const zs_cache_header *h, const uint64_t *face_hash, const void *meta,
                                size_t meta_bytes);
 
+/* The trainer's reads of an open cache (the loader): through the file
+ * descriptor kept from zs_cache_open, not the mapping, so that a cache
+ * truncated while in use is an error with a message instead of SIGBUS.
+ * zs_cache_read_face copies face i's pixels (size*size*3 bytes);
+ * zs_cache_check_file fails when the file's size or modification time is
+ * no longer what it was at open (truncated, or overwritten in place). A
+ * cache deleted or renamed over (zspace prepare's atomic replace) keeps its
+ * faces and passes: the descriptor holds the original file. */
+zs_status zs_cache_read_face(const zs_cache *c, int i, uint8_t *out);
+zs_status zs_cache_check_file(const zs_cache *c);
+/* 1 when the file has been deleted (or renamed over) since it was opened. */
+int zs_cache_file_deleted(const zs_cache *c);
+
 static inline void zs_put_u32(uint8_t *p, uint32_t v)
 {
     for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));

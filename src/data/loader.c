@@ -37,9 +37,10 @@ struct zs_loader {
     int *split;          /* (n) ascending cache indices of the split */
     int n, bpe, S;
     size_t img_floats;
-    /* worker-only: the order of one epoch */
+    /* worker-only: the order of one epoch, one face's bytes */
     int *order;
     long long order_epoch;
+    uint8_t *face;
     /* shared, under mu */
     pthread_t th;
     pthread_mutex_t mu;
@@ -48,6 +49,9 @@ struct zs_loader {
     long long next_fill, next_take;
     uint64_t gen;
     int stop;
+    int failed;          /* the cache could not be read: every later batch fails */
+    int told_deleted;    /* worker-only: the deleted-cache warning was given */
+    char err[1024];      /* why */
 };
 
 static void epoch_order(zs_loader *l, long long e)
@@ -65,8 +69,10 @@ static void epoch_order(zs_loader *l, long long e)
     l->order_epoch = e;
 }
 
-/* Batch g into slot s (worker thread, without the lock). */
-static void fill(zs_loader *l, slot *s, long long g)
+/* Batch g into slot s (worker thread, without the lock). The faces are
+ * read with pread, not from the mapping: a cache truncated or overwritten
+ * while training is an error with a message, not SIGBUS. */
+static zs_status fill(zs_loader *l, slot *s, long long g)
 {
     long long e = g / l->bpe;
     int b = (int)(g % l->bpe);
@@ -74,15 +80,24 @@ static void fill(zs_loader *l, slot *s, long long g)
     int p0 = b * l->d.batch;
     int n = l->n - p0 < l->d.batch ? l->n - p0 : l->d.batch;
     uint64_t fkey = zs_rand64(l->d.seed ^ 0x666c6970ull, (uint64_t)e);
+    zs_status st = zs_cache_check_file(l->c);
+    if (st != ZS_OK) return st;
+    if (!l->told_deleted && zs_cache_file_deleted(l->c)) {
+        l->told_deleted = 1;
+        zs_log(ZS_LOG_WARN, "%s was deleted or replaced while in use: training goes on with the faces it opened "
+               "(resuming later needs this cache)", zs_cache_path(l->c));
+    }
     for (int k = 0; k < n; k++) {
         int p = p0 + k;
         int i = l->order[p];
         int f = l->d.flip && (zs_rand64(fkey, (uint64_t)p) >> 63);
         s->idx[k] = i;
         s->flip[k] = (uint8_t)f;
-        zs_face_to_chw(zs_cache_pixels(l->c, i), l->S, s->x + (size_t)k * l->img_floats, f);
+        if ((st = zs_cache_read_face(l->c, i, l->face)) != ZS_OK) return st;
+        zs_face_to_chw(l->face, l->S, s->x + (size_t)k * l->img_floats, f);
     }
     s->n = n;
+    return ZS_OK;
 }
 
 static void *worker(void *arg)
@@ -92,7 +107,7 @@ static void *worker(void *arg)
     for (;;) {
         slot *s = NULL;
         while (!l->stop) {
-            if (l->next_fill < l->next_take + NSLOT)
+            if (!l->failed && l->next_fill < l->next_take + NSLOT)
                 for (int i = 0; i < NSLOT && !s; i++)
                     if (l->s[i].state == FREE) s = &l->s[i];
             if (s) break;
@@ -104,9 +119,14 @@ static void *worker(void *arg)
         s->gen = l->gen;
         s->state = FILLING;
         pthread_mutex_unlock(&l->mu);
-        fill(l, s, g);
+        zs_status st = fill(l, s, g);
         pthread_mutex_lock(&l->mu);
-        if (s->gen == l->gen) {
+        if (st != ZS_OK) {
+            snprintf(l->err, sizeof l->err, "%s", zs_last_error());
+            l->failed = 1;
+            s->state = FREE;
+            pthread_cond_broadcast(&l->cv_ready);
+        } else if (s->gen == l->gen) {
             s->state = READY;
             pthread_cond_broadcast(&l->cv_ready);
         } else {
@@ -139,6 +159,7 @@ zs_status zs_loader_create(zs_loader **out, const zs_loader_desc *d)
     }
     l->order = zs_xmalloc(sizeof(int) * (size_t)l->n);
     l->order_epoch = -1;
+    l->face = zs_xmalloc((size_t)l->img_floats);
     for (int i = 0; i < NSLOT; i++) {
         l->s[i].x = zs_alloc_aligned(sizeof(float) * l->img_floats * (size_t)d->batch);
         l->s[i].idx = zs_xmalloc(sizeof(int) * (size_t)d->batch);
@@ -172,6 +193,7 @@ void zs_loader_destroy(zs_loader *l)
         free(l->s[i].flip);
     }
     free(l->order);
+    free(l->face);
     free(l->split);
     free(l);
 }
@@ -186,6 +208,11 @@ int zs_loader_next_ex(zs_loader *l, float *x, int *indices, uint8_t *flipped, in
         for (int i = 0; i < NSLOT && !s; i++)
             if (l->s[i].state == READY && l->s[i].g == g && l->s[i].gen == l->gen) s = &l->s[i];
         if (s) break;
+        if (l->failed) {
+            zs_errorf(ZS_ERR_IO, "%s", l->err);   /* on the caller's thread */
+            pthread_mutex_unlock(&l->mu);
+            return -1;
+        }
         pthread_cond_wait(&l->cv_ready, &l->mu);
     }
     s->state = TAKEN;

@@ -74,6 +74,43 @@ static int parse_long(const char *s, long *out)
     return 1;
 }
 
+/* The tensor `name` must be present with this shape. */
+static zs_status want_shape(const zs_st_file *f, const char *path, const char *cfg, const char *name, int ndim,
+                            const int64_t *shape)
+{
+    const zs_st_tensor *t = zs_st_find(f, name);
+    if (!t) return zs_errorf(ZS_ERR_FORMAT, "%s: tensor %s is missing (model '%.80s')", path, name, cfg);
+    int ok = t->ndim == ndim;
+    for (int d = 0; ok && d < ndim; d++) ok = t->shape[d] == shape[d];
+    if (!ok) return zs_errorf(ZS_ERR_FORMAT, "%s: tensor %s has the wrong shape for model '%.80s'", path, name, cfg);
+    return ZS_OK;
+}
+
+/* The config sizes every buffer a caller allocates for this model (up to
+ * ~1 GB for z=4096 and widths of 1024), so it must be backed by the file:
+ * the weight matrices, which hold all but a few thousand of the model's
+ * numbers, must be in it with the config's shapes. As tensors cannot
+ * overlap, the model then needs at most ~2x the file's size in float32
+ * (f16 files) and a 100-byte header cannot ask for a gigabyte. */
+static zs_status check_config_backed(const zs_st_file *f, const char *path, const zs_vae_config *c, const char *cfg)
+{
+    char name[ZS_TENSOR_NAME];
+    int nb = c->nblocks, top = c->widths[nb - 1];
+    zs_status st;
+    for (int i = 0; i < nb; i++) {
+        snprintf(name, sizeof name, "enc.conv%d.weight", i);
+        if ((st = want_shape(f, path, cfg, name, 4, (int64_t[]){c->widths[i], i ? c->widths[i - 1] : 3, 4, 4})))
+            return st;
+        int ic = c->widths[nb - 1 - i], oc = i == nb - 1 ? 3 : c->widths[nb - 2 - i];
+        snprintf(name, sizeof name, "dec.conv%d.weight", i);
+        if ((st = want_shape(f, path, cfg, name, 4, (int64_t[]){oc, ic, 3, 3}))) return st;
+    }
+    int64_t zf[2] = {c->z, (int64_t)top * 16}, fz[2] = {(int64_t)top * 16, c->z};
+    if ((st = want_shape(f, path, cfg, "enc.fc_mu.weight", 2, zf))) return st;
+    if ((st = want_shape(f, path, cfg, "enc.fc_logvar.weight", 2, zf))) return st;
+    return want_shape(f, path, cfg, "dec.fc.weight", 2, fz);
+}
+
 /* Metadata and config; `f` is open and CRC-checked. */
 static zs_status read_info(const zs_st_file *f, const char *path, zs_ckpt_info *info)
 {
@@ -92,7 +129,9 @@ static zs_status read_info(const zs_st_file *f, const char *path, zs_ckpt_info *
     const char *cfg = zs_st_meta(f, "config");
     if (!cfg) return zs_errorf(ZS_ERR_FORMAT, "%s: no model config in metadata", path);
     if (zs_vae_config_parse(cfg, &info->cfg) != ZS_OK)
-        return zs_errorf(ZS_ERR_FORMAT, "%s: bad model config '%s': %s", path, cfg, zs_last_error());
+        return zs_errorf(ZS_ERR_FORMAT, "%s: bad model config '%.80s': %s", path, cfg, zs_last_error());
+    zs_status cst = check_config_backed(f, path, &info->cfg, cfg);
+    if (cst != ZS_OK) return cst;
     long x;
     if (parse_long(zs_st_meta(f, "step"), &x) && x >= 0) info->step = x;
     if (parse_long(zs_st_meta(f, "epoch"), &x) && x >= 0 && x < (1L << 30)) info->epoch = (int)x;
@@ -148,6 +187,11 @@ static zs_status copy_tensors(const zs_st_file *f, const char *path, const zs_va
     for (size_t k = 0; k < m->table.total; k++)
         if (!(params[k] - params[k] == 0.0f))
             return zs_errorf(ZS_ERR_NUMERIC, "%s: weights contain NaN or Inf", path);
+    /* and moments Adam can continue from (it divides by sqrt(v)) */
+    for (size_t k = 0; am && k < m->table.ntrain; k++)
+        if (!(am[k] - am[k] == 0.0f) || !(av[k] >= 0.0f && av[k] - av[k] == 0.0f))
+            return zs_errorf(ZS_ERR_NUMERIC, "%s: optimizer state (opt.m / opt.v) contains NaN, Inf or a negative "
+                             "second moment", path);
     (void)path;
     return ZS_OK;
 }

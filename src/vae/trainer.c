@@ -10,7 +10,12 @@
  * the gradient is NaN/Inf; the trainer then restores the last published
  * good state (weights and Adam moments), halves the learning rate and says
  * so. Three in a row stop training with state FAILED; the caller's last
- * checkpoint is untouched. */
+ * checkpoint is untouched.
+ *
+ * A cache that can no longer be read (truncated or overwritten while
+ * training; the loader reads it with pread and checks its size and mtime
+ * every batch) also stops training with state FAILED and a message; the
+ * model keeps the weights of the last completed step. */
 #include "zspace/trainer.h"
 
 #include <math.h>
@@ -244,9 +249,14 @@ static zs_status one_step(zs_trainer *tr)
     int epoch, bie;
     int n = zs_loader_next(tr->loader, tr->x, &epoch, &bie);
     if (n <= 0) {
-        snprintf(tr->message, sizeof tr->message, "data loader failed: %s", zs_last_error());
+        /* the cache cannot be read any more (truncated, overwritten, I/O
+         * error): stop; the model keeps the weights of the last step */
+        snprintf(tr->message, sizeof tr->message, "step %ld: training stopped, the faces cannot be read: %s; the "
+                 "weights of step %ld are kept", tr->step + 1, zs_last_error(), tr->step);
+        zs_log(ZS_LOG_ERROR, "%s", tr->message);
         atomic_store(&tr->state, ZS_TRAINER_FAILED);
-        return ZS_ERR_IO;
+        publish_state(tr);
+        return zs_errorf(ZS_ERR_IO, "%s", tr->message);
     }
     if (atomic_load(&tr->inject_nan) > 0) {
         atomic_fetch_sub(&tr->inject_nan, 1);
