@@ -354,9 +354,15 @@ static void test_training_and_files(void)
     zs_vae_init(vm, 1);
     double flips[ZS_NATTR], lost[ZS_NATTR];
     int judged = 0;
-    CHECKF(zs_feat_recon_flips(f, vm, cache, ZS_SPLIT_VAL, 2, flips, lost, &judged) == ZS_OK, "%s", zs_last_error());
+    double any01 = -1, any0 = -1;
+    CHECKF(zs_feat_recon_flips(f, vm, cache, ZS_SPLIT_VAL, 2, flips, lost, 1ull | 1ull << 20, &any01, &judged) == ZS_OK,
+           "%s", zs_last_error());
     CHECKF(judged == NFACES / 5 && flips[0] > 0.3 && flips[20] > 0.3 && flips[0] <= 1 && lost[0] >= 0 && lost[0] <= 1,
            "flips %d faces: %g %g, lost %g", judged, flips[0], flips[20], lost[0]);
+    CHECK(zs_feat_recon_flips(f, vm, cache, ZS_SPLIT_VAL, 2, flips, NULL, 1ull, &any0, NULL) == ZS_OK);
+    /* the union: at least each part, at most their sum */
+    CHECKF(any0 == flips[0] && any01 >= fmax(flips[0], flips[20]) && any01 <= flips[0] + flips[20] + 1e-12,
+           "any: %g (attr 0 alone %g), parts %g %g", any01, any0, flips[0], flips[20]);
     zs_vae_destroy(vm);
 
     /* file round trip: same logits; bad files refused with the path */

@@ -113,10 +113,12 @@ zs_status zs_feat_evaluate(const zs_feat *f, const zs_cache *cache, zs_data_spli
  * (logit > 0) differs between the face and its reconstruction (eval mode,
  * z = mu), flips[40]; and among the faces predicted to have it, the fraction
  * whose reconstruction is predicted not to (lost[40], may be NULL; -1 when
- * no face has it). *count: faces judged. */
+ * no face has it); *any: the fraction of faces where at least one attribute
+ * of the bit set any_mask (bit a = attribute a) changes (may be NULL).
+ * *count: faces judged. */
 struct zs_vae;
 zs_status zs_feat_recon_flips(const zs_feat *f, const struct zs_vae *m, const zs_cache *cache, zs_data_split split,
-                              int threads, double *flips, double *lost, int *count);
+                              int threads, double *flips, double *lost, uint64_t any_mask, double *any, int *count);
 
 /* Files: safetensors with the config in "feat_config" ("image=64 widths=32,64,128,256"). */
 zs_status zs_feat_save(const char *path, const zs_feat *f, long steps);

@@ -128,8 +128,9 @@ int zs_cmd_eval(int argc, char **argv)
         }
         printf("faces: %d (%s)\nmse: %.6f\nkl: %.4f\nseconds: %.2f\n", n, zs_split_name(split), mse, kl, zs_now() - t0);
         if (feat) {
-            double fl[ZS_NATTR], lost[ZS_NATTR], mean = 0;
-            if (zs_feat_recon_flips(feat, m[k], c, split, (int)threads, fl, lost, &n) != ZS_OK) {
+            double fl[ZS_NATTR], lost[ZS_NATTR], mean = 0, male_or_glasses;
+            if (zs_feat_recon_flips(feat, m[k], c, split, (int)threads, fl, lost, (1ull << 20) | (1ull << 15),
+                                    &male_or_glasses, &n) != ZS_OK) {
                 fprintf(stderr, "zspace eval: %s\n", zs_last_error());
                 rc = 1;
                 break;
@@ -139,6 +140,7 @@ int zs_cmd_eval(int argc, char **argv)
             for (size_t w = 0; w < sizeof watch / sizeof watch[0]; w++)
                 printf(" %s %.3f", zs_attr_names[watch[w]], fl[watch[w]]);
             printf(" mean-of-40 %.3f\n", mean);
+            printf("Male or Eyeglasses changed: %.3f\n", male_or_glasses);
             printf("lost by the reconstruction (of the faces seen to have it):");
             for (size_t w = 0; w < sizeof watch / sizeof watch[0]; w++)
                 printf(" %s %.3f", zs_attr_names[watch[w]], lost[watch[w]]);

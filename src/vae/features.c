@@ -440,6 +440,8 @@ typedef struct flip_job {
     const int *idx;
     int n;
     long (*flips)[ZS_NATTR], (*pos)[ZS_NATTR], (*lost)[ZS_NATTR];
+    uint64_t any_mask;
+    long *any;
 } flip_job;
 
 static void flip_member(void *arg, int tid, int nt)
@@ -465,11 +467,17 @@ static void flip_member(void *arg, int tid, int nt)
         zs_vae_decode(inf, mu, n, y);
         zs_feat_forward(c, x, n, 0, lx);
         zs_feat_forward(c, y, n, 0, ly);
-        for (int i = 0; i < n * ZS_NATTR; i++) {
-            int a = i % ZS_NATTR;
-            j->flips[tid][a] += (lx[i] > 0) != (ly[i] > 0);
-            j->pos[tid][a] += lx[i] > 0;
-            j->lost[tid][a] += lx[i] > 0 && !(ly[i] > 0);
+        for (int i = 0; i < n; i++) {
+            int hit = 0;
+            for (int a = 0; a < ZS_NATTR; a++) {
+                float u = lx[i * ZS_NATTR + a], v = ly[i * ZS_NATTR + a];
+                int changed = (u > 0) != (v > 0);
+                j->flips[tid][a] += changed;
+                j->pos[tid][a] += u > 0;
+                j->lost[tid][a] += u > 0 && !(v > 0);
+                hit |= changed && (j->any_mask >> a & 1);
+            }
+            j->any[tid] += hit;
         }
     }
     zs_free_aligned(x);
@@ -480,7 +488,7 @@ static void flip_member(void *arg, int tid, int nt)
 }
 
 zs_status zs_feat_recon_flips(const zs_feat *f, const zs_vae *m, const zs_cache *cache, zs_data_split split,
-                              int threads, double *flips, double *lost, int *count)
+                              int threads, double *flips, double *lost, uint64_t any_mask, double *any, int *count)
 {
     if (zs_cache_size(cache) != f->cfg.image || m->cfg.image != f->cfg.image)
         return zs_errorf(ZS_ERR_ARG, "%s: faces of %d pixels, model %d, feature network %d", zs_cache_path(cache),
@@ -492,8 +500,8 @@ zs_status zs_feat_recon_flips(const zs_feat *f, const zs_vae *m, const zs_cache 
     }
     int nt = threads > 0 ? threads : zs_cpu_count();
     long (*fl)[ZS_NATTR] = zs_xcalloc((size_t)nt, sizeof *fl), (*po)[ZS_NATTR] = zs_xcalloc((size_t)nt, sizeof *po);
-    long (*lo)[ZS_NATTR] = zs_xcalloc((size_t)nt, sizeof *lo);
-    flip_job j = {f, m, cache, idx, n, fl, po, lo};
+    long (*lo)[ZS_NATTR] = zs_xcalloc((size_t)nt, sizeof *lo), *an = zs_xcalloc((size_t)nt, sizeof *an);
+    flip_job j = {f, m, cache, idx, n, fl, po, lo, any_mask, an};
     zs_team *team = zs_team_create(nt);
     zs_team_run(team, flip_member, &j);
     zs_team_destroy(team);
@@ -507,10 +515,16 @@ zs_status zs_feat_recon_flips(const zs_feat *f, const zs_vae *m, const zs_cache 
         flips[k] = (double)t / n;
         if (lost) lost[k] = p ? (double)l / p : -1;
     }
+    if (any) {
+        long t = 0;
+        for (int q = 0; q < nt; q++) t += an[q];
+        *any = (double)t / n;
+    }
     if (count) *count = n;
     free(fl);
     free(po);
     free(lo);
+    free(an);
     free(idx);
     return ZS_OK;
 }
