@@ -429,6 +429,19 @@ int main(int argc, char **argv)
                   "--features feat.safetensors --feature-layers 1,2 --beta 0.5 --alpha 1") == 0 &&
           has(o, "pixel + feature loss through feat.safetensors, blocks 1,2, weight 0.5; KL weight 1"));
     free(o);
+    /* the checkpoint records the loss; --resume continues it */
+    {
+        zs_ckpt_info pi;
+        snprintf(path, sizeof path, "%s/tp.safetensors", g_tmp);
+        CHECK(zs_ckpt_read_info(path, &pi) == ZS_OK && strcmp(pi.recon, "both") == 0 &&
+              strcmp(pi.feat_path, "feat.safetensors") == 0 && strcmp(pi.feat_layers, "1,2") == 0 &&
+              pi.feat_weight == 0.5f);
+    }
+    CHECK(run(&o, "train --data faces.zsf --out tp.safetensors --steps 4 --batch 8 --grid-every 0 --resume") == 0 &&
+          has(o, "resuming with the checkpoint's loss: both through feat.safetensors (blocks 1,2, weight 0.5)") &&
+          has(o, "pixel + feature loss"));
+    free(o);
+
     /* eval: two models side by side, what the feature network sees change, a grid */
     CHECK(run(&o, "eval --model '%s' --model tp.safetensors --data faces.zsf --split all --features feat.safetensors "
                   "--grid cmp.png --count 3", model) == 0 &&

@@ -45,6 +45,11 @@ typedef struct zs_ckpt_info {
     zs_loss_kind loss;
     int has_opt;        /* Adam moments present */
     int version;
+    /* the reconstruction loss: "" or "pixel", or "perceptual" / "both" with
+     * the feature network's path (as given to zspace train), its blocks
+     * ("1,2,3") and its weight */
+    char recon[16], feat_path[1024], feat_layers[64];
+    float feat_weight;
 } zs_ckpt_info;
 
 /* Write model (and, when t != NULL, Adam moments) atomically. f16 != 0
@@ -77,6 +82,7 @@ typedef struct zs_trainer_desc {
     unsigned feat_layers;
     float feat_weight;
     int no_pixel_loss;
+    const char *feat_path, *feat_layers_text;   /* recorded in checkpoints (may be NULL) */
     uint64_t seed;
     int flip;                   /* random horizontal flips (default on: 0 -> on, negative -> off) */
     long max_steps;             /* stop after this many steps in total (0: no limit) */

@@ -43,7 +43,8 @@ static void usage(FILE *out)
             "                           --feature-layers (default 1,2,3); both: pixel SSE + that. With\n"
             "                           perceptual or both, as in DFC-VAE: loss = alpha KL + beta Lrec, so\n"
             "                           --alpha is the KL weight (default 1) and --beta the feature loss's\n"
-            "                           (default 1); give the same options again with --resume\n"
+            "                           (default 1); --resume continues the checkpoint's loss unless --loss\n"
+            "                           is given\n"
             "  --lr R                   Adam learning rate (default 5e-4; with --resume it replaces the\n"
             "                           checkpoint's rate, e.g. to lower it for the last epochs)\n"
             "  --init WEIGHTS           start from these weights (e.g. the shipped model, or one exported\n"
@@ -135,7 +136,7 @@ int zs_cmd_train(int argc, char **argv)
 {
     const char *data = NULL, *out = NULL, *loss_name = "sse", *init = NULL, *feat_path = NULL, *feat_layers = "1,2,3";
     double alpha = -1;
-    int beta_given = 0;
+    int beta_given = 0, loss_given = 0;
     long epochs = 0, steps = 0, batch = 64, threads = 0, z = 128, seed = 1, warm = 0;
     long grid_every = 500, ckpt_every = 1000, log_every = 20;
     double beta = 1.0, lr = 5e-4;
@@ -152,7 +153,10 @@ int zs_cmd_train(int argc, char **argv)
         }
         if (zs_arg_str(argc, argv, &i, "--data", &data, &bad)) continue;
         if (zs_arg_str(argc, argv, &i, "--out", &out, &bad)) continue;
-        if (zs_arg_str(argc, argv, &i, "--loss", &loss_name, &bad)) continue;
+        if (zs_arg_str(argc, argv, &i, "--loss", &loss_name, &bad)) {
+            loss_given = 1;
+            continue;
+        }
         if (zs_arg_str(argc, argv, &i, "--init", &init, &bad)) continue;
         if (zs_arg_str(argc, argv, &i, "--features", &feat_path, &bad)) continue;
         if (zs_arg_str(argc, argv, &i, "--feature-layers", &feat_layers, &bad)) continue;
@@ -275,6 +279,18 @@ int zs_cmd_train(int argc, char **argv)
         if (info.batch) batch = info.batch;
         beta = info.beta;
         loss = info.loss;
+        if (info.recon[0] && !loss_given) {   /* continue the checkpoint's feature-consistent loss */
+            perceptual = 1;
+            no_pixel = strcmp(info.recon, "perceptual") == 0;
+            feat_path = info.feat_path;
+            feat_layers = info.feat_layers[0] ? info.feat_layers : feat_layers;
+            feat_weight = info.feat_weight;
+            fprintf(stderr, "resuming with the checkpoint's loss: %s through %s (blocks %s, weight %g)\n", info.recon,
+                    feat_path, feat_layers, feat_weight);
+        } else if (info.recon[0] != 0 || perceptual) {
+            fprintf(stderr, "zspace train: %s was trained with the %s loss; continuing with --loss %s\n", out,
+                    info.recon[0] ? info.recon : "pixel", loss_name);
+        }
     } else if (zs_vae_config_check(&cfg) != ZS_OK) {
         fprintf(stderr, "zspace train: %s\n", zs_last_error());
         zs_cache_close(cache);
@@ -312,7 +328,8 @@ int zs_cmd_train(int argc, char **argv)
     zs_trainer_desc td = {.cache = cache, .model = m, .batch = (int)batch, .threads = (int)threads, .lr = (float)lr,
                           .beta = (float)beta, .beta_zero = beta == 0, .kl_warmup = warm, .loss = loss,
                           .features = feat, .feat_layers = layers, .feat_weight = (float)feat_weight,
-                          .no_pixel_loss = no_pixel, .seed = (uint64_t)seed, .publish_every = (int)log_every,
+                          .no_pixel_loss = no_pixel, .feat_path = feat_path, .feat_layers_text = feat_layers,
+                          .seed = (uint64_t)seed, .publish_every = (int)log_every,
                           .stop_flag = (const volatile int *)&interrupted};
     if (zs_trainer_create(&tr, &td) != ZS_OK) {
         fprintf(stderr, "zspace train: %s\n", zs_last_error());

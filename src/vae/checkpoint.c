@@ -39,6 +39,12 @@ zs_status zs_ckpt_save(const char *path, const zs_vae *m, zs_vae_train *t, const
     meta_num(&w, "beta", "%.9g", info->beta);
     meta_num(&w, "batch", "%d", info->batch);
     zs_st_add_meta(&w, "loss", info->loss == ZS_LOSS_BCE ? "bce" : "sse");
+    if (info->recon[0] && strcmp(info->recon, "pixel") != 0) {   /* the feature-consistent loss */
+        zs_st_add_meta(&w, "recon", info->recon);
+        zs_st_add_meta(&w, "features", info->feat_path);
+        zs_st_add_meta(&w, "feature_layers", info->feat_layers);
+        meta_num(&w, "feature_weight", "%.9g", info->feat_weight);
+    }
     meta_num(&w, "rng", "counter-based: noise key hash(seed, step), data order hash(seed, epoch)");
 
     char name[2 * ZS_TENSOR_NAME];
@@ -143,6 +149,13 @@ static zs_status read_info(const zs_st_file *f, const char *path, zs_ckpt_info *
     if ((s = zs_st_meta(f, "lr"))) info->lr = strtof(s, NULL);
     if ((s = zs_st_meta(f, "beta"))) info->beta = strtof(s, NULL);
     if ((s = zs_st_meta(f, "loss"))) info->loss = strcmp(s, "bce") == 0 ? ZS_LOSS_BCE : ZS_LOSS_SSE;
+    if ((s = zs_st_meta(f, "recon")) && (strcmp(s, "perceptual") == 0 || strcmp(s, "both") == 0)) {
+        snprintf(info->recon, sizeof info->recon, "%s", s);
+        if ((s = zs_st_meta(f, "features"))) snprintf(info->feat_path, sizeof info->feat_path, "%s", s);
+        if ((s = zs_st_meta(f, "feature_layers"))) snprintf(info->feat_layers, sizeof info->feat_layers, "%s", s);
+        if ((s = zs_st_meta(f, "feature_weight"))) info->feat_weight = strtof(s, NULL);
+        if (!(info->feat_weight > 0 && info->feat_weight < 1e6)) info->feat_weight = 1.0f;
+    }
     info->has_opt = zs_st_find(f, "opt.m.enc.conv0.weight") != NULL;
     return ZS_OK;
 }

@@ -477,6 +477,12 @@ void zs_trainer_ckpt_info(zs_trainer *tr, zs_ckpt_info *info)
     info->loss = tr->d.loss;
     info->has_opt = 1;
     info->version = ZS_CKPT_VERSION;
+    if (tr->d.features) {
+        snprintf(info->recon, sizeof info->recon, "%s", tr->d.no_pixel_loss ? "perceptual" : "both");
+        snprintf(info->feat_path, sizeof info->feat_path, "%s", tr->d.feat_path ? tr->d.feat_path : "");
+        snprintf(info->feat_layers, sizeof info->feat_layers, "%s", tr->d.feat_layers_text ? tr->d.feat_layers_text : "");
+        info->feat_weight = tr->d.feat_weight > 0 ? tr->d.feat_weight : 1.0f;
+    }
 }
 
 void zs_trainer_inject_nan(zs_trainer *tr, int n) { atomic_store(&tr->inject_nan, n); }
