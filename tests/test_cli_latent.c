@@ -396,6 +396,11 @@ int main(int argc, char **argv)
     CHECK(run(&o, "sample --model '%s' --sharpen lots --out x.png", model) == 2);
     free(o);
 
+    /* the explorer's options work without the word gui (parsed before any window opens) */
+    CHECK(run(&o, "--no-such-option") == 2 && has(o, "zspace gui: unknown option '--no-such-option'") &&
+          !has(o, "unknown command"));
+    free(o);
+
     /* stats of the latent cloud: summary printed, CSVs and pictures written */
     CHECK(run(&o, "stats --model '%s' --latents lat.safetensors --out st", model) == 0 &&
           has(o, "centre of the cloud") && has(o, "sqrt(Z) = 11.3137") && has(o, "strongest correlations"));

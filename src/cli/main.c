@@ -31,24 +31,31 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "zspace %s - explore the latent space of a face VAE\n\n"
-            "usage: zspace                       (opens the explorer)\n"
+            "usage: zspace [gui options]         (opens the explorer; zspace gui --help for them)\n"
             "       zspace <command> [options]   (zspace <command> --help for its options)\n\ncommands:\n",
             ZS_VERSION);
     for (int i = 0; i < NCOMMANDS; i++) fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
 }
 
+/* argv[0] is "gui", options follow */
+static int run_gui(int argc, char **argv)
+{
+    int rc = zs_cmd_gui(argc, argv);
+    if (rc == ZS_APP_NO_DISPLAY) {
+        usage(stderr);
+        return 1;
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     zs_blas_init();
-    if (argc < 2 || strcmp(argv[1], "gui") == 0) {
+    if (argc < 2) {
         char *gui_argv[] = {"gui", NULL};
-        int rc = argc < 2 ? zs_cmd_gui(1, gui_argv) : zs_cmd_gui(argc - 1, argv + 1);
-        if (rc == ZS_APP_NO_DISPLAY) {
-            usage(stderr);
-            return 1;
-        }
-        return rc;
+        return run_gui(1, gui_argv);
     }
+    if (strcmp(argv[1], "gui") == 0) return run_gui(argc - 1, argv + 1);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(stdout);
         return 0;
@@ -56,6 +63,10 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "--version") == 0) {
         printf("zspace %s (OpenBLAS kernel %s)\n", ZS_VERSION, zs_blas_core());
         return 0;
+    }
+    if (argv[1][0] == '-') {   /* "zspace --photo me.jpg": the explorer's options without the word gui */
+        argv[0] = "gui";
+        return run_gui(argc, argv);
     }
     for (int i = 0; i < NCOMMANDS; i++)
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
