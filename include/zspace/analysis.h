@@ -13,6 +13,8 @@
 #ifndef ZSPACE_ANALYSIS_H
 #define ZSPACE_ANALYSIS_H
 
+#include <stdio.h>
+
 #include "zspace/core.h"
 #include "zspace/latent.h"
 #include "zspace/query.h"
@@ -52,6 +54,8 @@ int zs_latent_top_pairs(const zs_latent_stats *s, int k, int *pairs, double *r);
  * positive, blue negative) and norms.png (faces' norms in orange over the
  * prior's in grey, with sqrt(Z) as a black line). */
 zs_status zs_latent_stats_write(const zs_latent_stats *s, const char *dir);
+/* The four lines of summary.txt, to any stream. */
+void zs_latent_stats_summary(const zs_latent_stats *s, FILE *f);
 
 /* ---- group means ------------------------------------------------------------ */
 /* mean (z) of the latents of the split's faces whose labels match q (all of

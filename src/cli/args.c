@@ -110,3 +110,27 @@ void zs_progress_update(zs_progress *p, size_t done, const char *extra)
 }
 
 void zs_progress_end(zs_progress *p, size_t done, const char *extra) { draw(p, done, extra, 1); }
+
+int zs_arg_split(const char *cmd, const char *name, zs_data_split *out)
+{
+    for (int s = 0; s <= ZS_SPLIT_ALL; s++)
+        if (strcmp(name, zs_split_name((zs_data_split)s)) == 0) {
+            *out = (zs_data_split)s;
+            return 1;
+        }
+    fprintf(stderr, "zspace %s: --split must be train, val, test or all, not '%s'\n", cmd, name);
+    return 0;
+}
+
+volatile sig_atomic_t zs_cli_interrupted;
+static void on_interrupt(int sig)
+{
+    (void)sig;
+    zs_cli_interrupted = 1;
+}
+
+void zs_cli_catch_interrupt(void)
+{
+    signal(SIGINT, on_interrupt);
+    signal(SIGTERM, on_interrupt);
+}

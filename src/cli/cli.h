@@ -4,7 +4,10 @@
 #ifndef ZS_CLI_H
 #define ZS_CLI_H
 
+#include <signal.h>
+
 #include "zspace/core.h"
+#include "zspace/data.h"
 
 typedef struct zs_cli_command {
     const char *name;
@@ -37,6 +40,12 @@ int zs_arg_str(int argc, char **argv, int *i, const char *flag, const char **out
 int zs_arg_int(int argc, char **argv, int *i, const char *flag, long *out, int *bad);
 int zs_arg_float(int argc, char **argv, int *i, const char *flag, double *out, int *bad);
 int zs_arg_flag(char **argv, int i, const char *flag);
+/* --split NAME (train, val, test, all) into *out; 0 with a message naming cmd if unknown. */
+int zs_arg_split(const char *cmd, const char *name, zs_data_split *out);
+
+/* Ctrl-C / SIGTERM set zs_cli_interrupted (a long command saves and stops). */
+extern volatile sig_atomic_t zs_cli_interrupted;
+void zs_cli_catch_interrupt(void);
 
 /* Progress line on a terminal (rate and ETA); silent when stderr is not a tty
  * unless forced. */

@@ -87,18 +87,7 @@ int zs_cmd_eval(int argc, char **argv)
         bad = 1;
     }
     zs_data_split split = ZS_SPLIT_VAL;
-    if (!bad) {
-        int found = 0;
-        for (int s = 0; s <= ZS_SPLIT_ALL; s++)
-            if (strcmp(split_name, zs_split_name((zs_data_split)s)) == 0) {
-                split = (zs_data_split)s;
-                found = 1;
-            }
-        if (!found) {
-            fprintf(stderr, "zspace eval: --split must be train, val, test or all\n");
-            bad = 1;
-        }
-    }
+    if (!bad && !zs_arg_split("eval", split_name, &split)) bad = 1;
     if (!bad && (count < 1 || count > 64)) {
         fprintf(stderr, "zspace eval: --count must be 1..64\n");
         bad = 1;

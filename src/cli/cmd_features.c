@@ -4,17 +4,10 @@
 #include "cli.h"
 #include "zspace/features.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static volatile sig_atomic_t interrupted;
-static void on_signal(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
 
 static void usage(FILE *out)
 {
@@ -88,14 +81,13 @@ int zs_cmd_train_features(int argc, char **argv)
     zs_feat_init(f, (uint64_t)seed);
     long total = steps ? steps : (epochs ? epochs : 5) * (ntrain / batch);
     fprintf(stderr, "training %s on the %d train faces of %s: %ld steps of %ld\n", out, ntrain, data, total, batch);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    zs_cli_catch_interrupt();
     zs_progress p;
     zs_progress_start(&p, "train-features", (size_t)total);
     double loss = 0;
     zs_status st = zs_feat_train(f, &(zs_feat_train_desc){.cache = cache, .batch = (int)batch, .threads = (int)threads,
                                                           .lr = (float)lr, .steps = total, .seed = (uint64_t)seed,
-                                                          .stop_flag = (const volatile int *)&interrupted,
+                                                          .stop_flag = (const volatile int *)&zs_cli_interrupted,
                                                           .report = report, .user = &p, .report_every = 20},
                                  &loss);
     zs_progress_end(&p, (size_t)total, NULL);
@@ -107,7 +99,7 @@ int zs_cmd_train_features(int argc, char **argv)
         fprintf(stderr, "zspace train-features: %s\n", zs_last_error());
         rc = 1;
     } else {
-        printf("saved %s (train loss %.4f)%s\n", out, loss, interrupted ? ", interrupted" : "");
+        printf("saved %s (train loss %.4f)%s\n", out, loss, zs_cli_interrupted ? ", interrupted" : "");
         double acc[ZS_NATTR], base[ZS_NATTR];
         if (zs_feat_evaluate(f, cache, ZS_SPLIT_VAL, (int)threads, acc, base) == ZS_OK) {
             double ma = 0, mb = 0;

@@ -681,15 +681,7 @@ int zs_cmd_mean(int argc, char **argv)
         bad = 1;
     }
     zs_data_split sp = ZS_SPLIT_ALL;
-    if (!bad && strcmp(split, "all") != 0) {
-        if (strcmp(split, "train") == 0) sp = ZS_SPLIT_TRAIN;
-        else if (strcmp(split, "val") == 0) sp = ZS_SPLIT_VAL;
-        else if (strcmp(split, "test") == 0) sp = ZS_SPLIT_TEST;
-        else {
-            fprintf(stderr, "zspace mean: --split must be all, train, val or test\n");
-            bad = 1;
-        }
-    }
+    if (!bad && !zs_arg_split("mean", split, &sp)) bad = 1;
     if (!bad && !scale_ok("mean", scale)) bad = 1;
     if (bad || !model || !out) {
         if (!bad) fprintf(stderr, "zspace mean: --model and --out are required\n");
@@ -1168,15 +1160,7 @@ int zs_cmd_stats(int argc, char **argv)
         bad = 1;
     }
     zs_data_split sp = ZS_SPLIT_ALL;
-    if (!bad && strcmp(split, "all") != 0) {
-        if (strcmp(split, "train") == 0) sp = ZS_SPLIT_TRAIN;
-        else if (strcmp(split, "val") == 0) sp = ZS_SPLIT_VAL;
-        else if (strcmp(split, "test") == 0) sp = ZS_SPLIT_TEST;
-        else {
-            fprintf(stderr, "zspace stats: --split must be all, train, val or test\n");
-            bad = 1;
-        }
-    }
+    if (!bad && !zs_arg_split("stats", split, &sp)) bad = 1;
     if (!bad && (!model || !out)) {
         fprintf(stderr, "zspace stats: --model and --out are required (see --help)\n");
         bad = 1;
@@ -1206,12 +1190,7 @@ int zs_cmd_stats(int argc, char **argv)
             fprintf(stderr, "zspace stats: %s\n", zs_last_error());
             rc = 1;
         } else {
-            char path[4096];
-            snprintf(path, sizeof path, "%s/summary.txt", out);
-            FILE *f = fopen(path, "r");
-            char line[512];
-            while (f && fgets(line, sizeof line, f)) fputs(line, stdout);
-            if (f) fclose(f);
+            zs_latent_stats_summary(&st, stdout);
             int pairs[10];
             double r[5];
             int k = zs_latent_top_pairs(&st, 5, pairs, r);

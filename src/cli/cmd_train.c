@@ -9,18 +9,11 @@
 #include "zspace/trainer.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t interrupted;
-static void on_signal(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
 
 static void usage(FILE *out)
 {
@@ -330,7 +323,7 @@ int zs_cmd_train(int argc, char **argv)
                           .features = feat, .feat_layers = layers, .feat_weight = (float)feat_weight,
                           .no_pixel_loss = no_pixel, .feat_path = feat_path, .feat_layers_text = feat_layers,
                           .seed = (uint64_t)seed, .publish_every = (int)log_every,
-                          .stop_flag = (const volatile int *)&interrupted};
+                          .stop_flag = (const volatile int *)&zs_cli_interrupted};
     if (zs_trainer_create(&tr, &td) != ZS_OK) {
         fprintf(stderr, "zspace train: %s\n", zs_last_error());
         zs_feat_destroy(feat);
@@ -372,14 +365,13 @@ int zs_cmd_train(int argc, char **argv)
 
     fprintf(stderr, "training %s on %d faces of %s: %ld steps of %ld (%ld per epoch), %zu parameters\n", out,
             zs_cache_count(cache), data, target, batch, per_epoch, zs_vae_param_count(m));
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    zs_cli_catch_interrupt();
     int tty = isatty(2), rc = 0;
     double t0 = zs_now(), last_draw = 0;
     long step0 = info.step;
     zs_train_metrics mt;
     zs_trainer_snapshot(tr, NULL, &mt, NULL);
-    while (mt.step < target && !interrupted) {
+    while (mt.step < target && !zs_cli_interrupted) {
         /* run to the next step that logs, draws a grid or checkpoints, so
          * each lands on a multiple of its own interval */
         long chunk = log_every - mt.step % log_every;
@@ -388,7 +380,7 @@ int zs_cmd_train(int argc, char **argv)
         if (mt.step + chunk > target) chunk = target - mt.step;
         zs_trainer_run_steps(tr, chunk);
         zs_trainer_snapshot(tr, snap, &mt, NULL);
-        if (interrupted) break;
+        if (zs_cli_interrupted) break;
         if (mt.state == ZS_TRAINER_FAILED) {
             fprintf(stderr, "\nzspace train: %s\n", mt.message);
             rc = 1;
@@ -421,10 +413,10 @@ int zs_cmd_train(int argc, char **argv)
     if (zs_trainer_save(tr, out) != ZS_OK) {
         fprintf(stderr, "zspace train: final checkpoint not saved (the previous one is intact): %s\n", zs_last_error());
         rc = 1;
-    } else if (interrupted) {
+    } else if (zs_cli_interrupted) {
         fprintf(stderr, "interrupted at step %ld: saved %s; continue with --resume\n", mt.step, out);
     }
-    if (!interrupted && rc == 0) {
+    if (!zs_cli_interrupted && rc == 0) {
         if (grid_every > 0) {
             char path[4096];
             snprintf(path, sizeof path, "%s/reconstructed_%06ld.png", grid_dir, mt.step);

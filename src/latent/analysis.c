@@ -24,15 +24,10 @@ static void order_desc(const double *key, int n, int *idx)
     }
 }
 
-static void histogram(const double *v, size_t n, size_t stride, double lo, double hi, int bins, int *h)
+static int bin_of(double x, double lo, double hi, int bins)
 {
-    for (size_t i = 0; i < n; i++) {
-        double x = v[i * stride];
-        int b = (int)floor((x - lo) / (hi - lo) * bins);
-        if (b < 0) b = 0;
-        if (b >= bins) b = bins - 1;
-        h[b]++;
-    }
+    int b = (int)floor((x - lo) / (hi - lo) * bins);
+    return b < 0 ? 0 : b >= bins ? bins - 1 : b;
 }
 
 static void mean_std(const double *v, int n, double *m, double *s)
@@ -107,11 +102,8 @@ zs_status zs_latent_stats_compute(const float *mu, int n, int z, int bins, uint6
     for (int j = 0; j < z; j++) r = fmax(r, fmax(fabs(s.min[j]), fabs(s.max[j])));
     s.hist_lo = -(r > 0 ? r : 1);
     s.hist_hi = -s.hist_lo;
-    for (int j = 0; j < z; j++)
-        for (int i = 0; i < n; i++) {
-            double v = mu[(size_t)i * z + j];
-            histogram(&v, 1, 1, s.hist_lo, s.hist_hi, bins, s.hist + (size_t)j * bins);
-        }
+    for (size_t i = 0; i < (size_t)n; i++)
+        for (int j = 0; j < z; j++) s.hist[(size_t)j * bins + bin_of(mu[i * z + j], s.hist_lo, s.hist_hi, bins)]++;
     /* norms of the faces and of as many prior samples */
     double *nf = zs_xcalloc((size_t)n, sizeof(double)), *np = zs_xcalloc((size_t)n, sizeof(double));
     for (int i = 0; i < n; i++) {
@@ -130,8 +122,10 @@ zs_status zs_latent_stats_compute(const float *mu, int n, int z, int bins, uint6
     for (int i = 0; i < n; i++) hi = fmax(hi, fmax(nf[i], np[i]));
     s.norm_lo = 0;
     s.norm_hi = hi > 0 ? hi * 1.02 : 1;
-    histogram(nf, (size_t)n, 1, s.norm_lo, s.norm_hi, bins, s.norm_hist);
-    histogram(np, (size_t)n, 1, s.norm_lo, s.norm_hi, bins, s.prior_norm_hist);
+    for (int i = 0; i < n; i++) {
+        s.norm_hist[bin_of(nf[i], s.norm_lo, s.norm_hi, bins)]++;
+        s.prior_norm_hist[bin_of(np[i], s.norm_lo, s.norm_hi, bins)]++;
+    }
     free(nf);
     free(np);
     free(c);
@@ -276,6 +270,19 @@ static FILE *open_in(const char *dir, const char *name, zs_status *st)
     return f;
 }
 
+void zs_latent_stats_summary(const zs_latent_stats *s, FILE *f)
+{
+    fprintf(f,
+            "faces %d, latent size %d\n"
+            "centre of the cloud: |mean| = %.4f (%.2f times the mean per-component spread)\n"
+            "norms of the faces' mu: mean %.4f, std %.4f; sqrt(Z) = %.4f; prior N(0, I) samples: mean %.4f, std %.4f\n"
+            "top 10%% of components by spread hold %.1f%% of the variance; most spread: %d (std %.4f), least: %d "
+            "(std %.4f)\n",
+            s->n, s->z, s->centre_norm, s->centre_sigmas, s->norm_mean, s->norm_std, sqrt((double)s->z),
+            s->prior_norm_mean, s->prior_norm_std, 100 * s->var_share_top, s->order[0], s->std[s->order[0]],
+            s->order[s->z - 1], s->std[s->order[s->z - 1]]);
+}
+
 zs_status zs_latent_stats_write(const zs_latent_stats *s, const char *dir)
 {
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) return zs_errorf(ZS_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
@@ -304,15 +311,7 @@ zs_status zs_latent_stats_write(const zs_latent_stats *s, const char *dir)
         if (fclose(f) != 0) st = zs_errorf(ZS_ERR_IO, "writing %s/pairs.csv failed", dir);
     }
     if (st == ZS_OK && (f = open_in(dir, "summary.txt", &st))) {
-        fprintf(f,
-                "faces %d, latent size %d\n"
-                "centre of the cloud: |mean| = %.4f (%.2f times the mean per-component spread)\n"
-                "norms of the faces' mu: mean %.4f, std %.4f; sqrt(Z) = %.4f; prior N(0, I) samples: mean %.4f, std %.4f\n"
-                "top 10%% of components by spread hold %.1f%% of the variance; most spread: %d (std %.4f), least: %d "
-                "(std %.4f)\n",
-                s->n, s->z, s->centre_norm, s->centre_sigmas, s->norm_mean, s->norm_std, sqrt((double)s->z),
-                s->prior_norm_mean, s->prior_norm_std, 100 * s->var_share_top, s->order[0], s->std[s->order[0]],
-                s->order[s->z - 1], s->std[s->order[s->z - 1]]);
+        zs_latent_stats_summary(s, f);
         if (fclose(f) != 0) st = zs_errorf(ZS_ERR_IO, "writing %s/summary.txt failed", dir);
     }
     if (st == ZS_OK) st = draw_histograms(s, dir);

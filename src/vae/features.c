@@ -304,7 +304,6 @@ zs_status zs_feat_train(zs_feat *f, const zs_feat_train_desc *d, double *final_l
     float *av = zs_xcalloc(np, sizeof(float));
     int8_t *labels = zs_xcalloc((size_t)B * ZS_NATTR, 1);
     int *idx = zs_xcalloc((size_t)B, sizeof(int));
-    uint8_t *flipped = zs_xcalloc((size_t)B, 1);
     zs_team *team = zs_team_create(nt);
     zs_adam_desc ad = {.lr = d->lr > 0 ? d->lr : 1e-3f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f};
     int every = d->report_every > 0 ? d->report_every : 50, bad = 0;
@@ -312,7 +311,7 @@ zs_status zs_feat_train(zs_feat *f, const zs_feat_train_desc *d, double *final_l
     long adam_t = 0, seen = 0;
     for (long s = 0; s < d->steps && st == ZS_OK; s++) {
         if (d->stop_flag && *d->stop_flag) break;
-        int n = zs_loader_next_ex(ld, x, idx, flipped, NULL, NULL);
+        int n = zs_loader_next_ex(ld, x, idx, NULL, NULL, NULL);
         if (n < 0) {
             st = zs_errorf(ZS_ERR_IO, "%s", zs_last_error());
             break;
@@ -365,7 +364,6 @@ zs_status zs_feat_train(zs_feat *f, const zs_feat_train_desc *d, double *final_l
     free(av);
     free(labels);
     free(idx);
-    free(flipped);
     zs_loader_destroy(ld);
     return st;
 }
