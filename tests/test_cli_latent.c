@@ -487,6 +487,23 @@ int main(int argc, char **argv)
         CHECKF(after > before + 20, "Smiling judged on %.1f%% after the edit, %.1f%% before", after, before);
     }
     free(o);
+    /* judged by an attribute network on the pictures instead of the probes */
+    CHECK(run(&o, "judge --model '%s' --attrs attrs.safetensors --data '%s' --add Smiling=1 --max-faces 40 "
+                  "--features feat.safetensors",
+              model, gallery) == 0 &&
+          has(o, "judged by the attribute network feat.safetensors") && has(o, "on 40 held-out faces") &&
+          !has(o, "probe accuracy"));
+    {
+        const char *sp = o ? strstr(o, "judged to show it: ") : NULL;
+        double after = -1, before = -1;
+        CHECK(sp && sscanf(sp, "judged to show it: %lf%% after the edit, %lf%%", &after, &before) == 2 && after >= 0 &&
+              after <= 100 && before >= 0 && before <= 100);
+    }
+    free(o);
+    CHECK(run(&o, "judge --model '%s' --attrs attrs.safetensors --data '%s' --add Smiling=1 --features lat.safetensors",
+              model, gallery) == 1 &&
+          has(o, "not a zspace feature network"));
+    free(o);
     CHECK(run(&o, "judge --model '%s' --attrs attrs.safetensors --data faces.zsf --latents lat.safetensors --add "
                   "Smiling=1",
               model) == 1 &&

@@ -209,10 +209,14 @@ typedef struct zs_edit_report {
 } zs_edit_report;
 /* Edit up to max_faces (0: all) faces of the cache's `split` (0 -> val)
  * along attribute `attr` at `strength` (the vector orthogonalised against
- * `keep`, nkeep of them, when nkeep > 0) and judge them with the probes. */
+ * `keep`, nkeep of them, when nkeep > 0) and judge the decoded pictures:
+ * with the probes on their encodings, or, when f is not NULL, with that
+ * attribute network (zspace/features.h) on the pictures themselves
+ * (logit > 0; p is then not used and may be NULL). */
+struct zs_feat;
 zs_status zs_edit_judge(const zs_vae *m, const zs_cache *c, zs_data_split split, const zs_attr_vectors *a,
-                        const zs_probes *p, int attr, float strength, const int *keep, int nkeep, int max_faces,
-                        int threads, zs_edit_report *r);
+                        const zs_probes *p, const struct zs_feat *f, int attr, float strength, const int *keep,
+                        int nkeep, int max_faces, int threads, zs_edit_report *r);
 
 #ifdef __cplusplus
 }

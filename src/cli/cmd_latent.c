@@ -3,6 +3,7 @@
  * zspace/latent.h (and zspace/analysis.h). */
 #include "cli.h"
 #include "zspace/analysis.h"
+#include "zspace/features.h"
 #include "zspace/latent.h"
 #include "zspace/trainer.h"
 
@@ -1032,19 +1033,22 @@ int zs_cmd_sample(int argc, char **argv)
 /* ---- judge ------------------------------------------------------------------------------ */
 int zs_cmd_judge(int argc, char **argv)
 {
-    const char *model = NULL, *attrs = NULL, *data = NULL, *lat = NULL, *add = NULL, *keep_s = NULL;
+    const char *model = NULL, *attrs = NULL, *data = NULL, *lat = NULL, *add = NULL, *keep_s = NULL, *feat = NULL;
     long max_faces = 0, threads = 0;
     int bad = 0;
     for (int i = 1; i < argc && !bad; i++) {
         if (zs_arg_flag(argv, i, "--help") || zs_arg_flag(argv, i, "-h")) {
             printf("usage: zspace judge --model M --attrs A --data FACES.zsf [--latents L] --add NAME=S\n"
-                   "                    [--keep NAME,...] [--max-faces N] [--threads N]\n\n"
+                   "                    [--keep NAME,...] [--features FEAT] [--max-faces N] [--threads N]\n\n"
                    "How well an edit works, judged by its images: fits one linear probe per attribute\n"
                    "(logistic regression on mu of the train split), then takes the held-out (val) faces\n"
                    "labelled without NAME (with it, for S < 0), decodes them plain and edited, encodes\n"
                    "both pictures again and lets the probes judge them. Prints the probes' held-out\n"
                    "accuracy, the share of edited faces judged to show NAME (and of the plain\n"
-                   "reconstructions), and for every attribute the share whose judgement changed.\n");
+                   "reconstructions), and for every attribute the share whose judgement changed.\n"
+                   "--features FEAT judges the pictures themselves with that attribute network (made by\n"
+                   "zspace train-features; best one that took no part in training the model) instead of\n"
+                   "the probes.\n");
             return 0;
         }
         if (zs_arg_str(argc, argv, &i, "--model", &model, &bad)) continue;
@@ -1053,6 +1057,7 @@ int zs_cmd_judge(int argc, char **argv)
         if (zs_arg_str(argc, argv, &i, "--latents", &lat, &bad)) continue;
         if (zs_arg_str(argc, argv, &i, "--add", &add, &bad)) continue;
         if (zs_arg_str(argc, argv, &i, "--keep", &keep_s, &bad)) continue;
+        if (zs_arg_str(argc, argv, &i, "--features", &feat, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--max-faces", &max_faces, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--threads", &threads, &bad)) continue;
         fprintf(stderr, "zspace judge: unknown option '%s'\n", argv[i]);
@@ -1074,27 +1079,38 @@ int zs_cmd_judge(int argc, char **argv)
         return 1;
     }
     int rc = 1;
-    zs_latents L;
+    zs_latents L = {0};
+    zs_probes P = {0};
     zs_cache *c = NULL;
-    if (!latents_get("judge", &mc, data, lat, (int)threads, &L)) goto out_a;
-    zs_probes P;
-    if (zs_probes_fit(&L, ZS_SPLIT_TRAIN, ZS_SPLIT_VAL, &P) != ZS_OK) {
-        fprintf(stderr, "zspace judge: %s\n", zs_last_error());
-        goto out_l;
+    zs_feat *f = NULL;
+    if (feat) {
+        if (zs_feat_load(feat, &f) != ZS_OK) {
+            fprintf(stderr, "zspace judge: %s\n", zs_last_error());
+            goto out_a;
+        }
+    } else {
+        if (!latents_get("judge", &mc, data, lat, (int)threads, &L)) goto out_a;
+        if (zs_probes_fit(&L, ZS_SPLIT_TRAIN, ZS_SPLIT_VAL, &P) != ZS_OK) {
+            fprintf(stderr, "zspace judge: %s\n", zs_last_error());
+            goto out_l;
+        }
     }
     if (zs_cache_open(&c, data) != ZS_OK) {
         fprintf(stderr, "zspace judge: %s\n", zs_last_error());
         goto out_p;
     }
     zs_edit_report r;
-    if (zs_edit_judge(mc.m, c, ZS_SPLIT_VAL, &A, &P, attr, strength, keep, nkeep, (int)max_faces, (int)threads, &r) !=
+    if (zs_edit_judge(mc.m, c, ZS_SPLIT_VAL, &A, f ? NULL : &P, f, attr, strength, keep, nkeep, (int)max_faces, (int)threads, &r) !=
         ZS_OK) {
         fprintf(stderr, "zspace judge: %s\n", zs_last_error());
         goto out_c;
     }
     printf("edit: %s %+.2f%s on %d held-out faces labelled %s it\n", zs_attr_names[attr], strength,
            nkeep ? " (orthogonalised)" : "", r.n, strength >= 0 ? "without" : "with");
-    printf("probe accuracy on held-out latents: %s %.3f\n", zs_attr_names[attr], P.acc[attr]);
+    if (f)
+        printf("judged by the attribute network %s\n", feat);
+    else
+        printf("probe accuracy on held-out latents: %s %.3f\n", zs_attr_names[attr], P.acc[attr]);
     printf("judged %s: %.1f%% after the edit, %.1f%% of plain reconstructions\n",
            strength >= 0 ? "to show it" : "not to show it", 100 * r.success, 100 * r.before);
     static const char *watch[] = {"Male", "Eyeglasses", "Black_Hair", "Blond_Hair", "Brown_Hair", "Gray_Hair",
@@ -1104,7 +1120,10 @@ int zs_cmd_judge(int argc, char **argv)
     for (size_t w = 0; w < sizeof watch / sizeof watch[0]; w++) {
         int q = zs_attr_find(watch[w]);
         if (q == attr) continue;
-        printf("  %-12s %5.1f%%  (probe accuracy %.3f)\n", watch[w], 100 * r.flip[q], P.acc[q]);
+        if (f)
+            printf("  %-12s %5.1f%%\n", watch[w], 100 * r.flip[q]);
+        else
+            printf("  %-12s %5.1f%%  (probe accuracy %.3f)\n", watch[w], 100 * r.flip[q], P.acc[q]);
         if (r.flip[q] > worst) worst = r.flip[q];
     }
     printf("other attributes changed on more than 5%%:");
@@ -1124,6 +1143,7 @@ out_p:
     zs_probes_free(&P);
 out_l:
     zs_latents_free(&L);
+    zs_feat_destroy(f);
 out_a:
     zs_attr_vectors_free(&A);
     model_close(&mc);

@@ -1,6 +1,8 @@
 /* Linear attribute probes and the judging of edits (see zspace/latent.h). */
 #include "zspace/latent.h"
 
+#include "zspace/features.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +130,7 @@ typedef struct {
     const zs_vae *m;
     const zs_cache *c;
     const zs_probes *p;
+    const zs_feat *f;        /* judge pictures with this network instead of p (may be NULL) */
     const float *v;
     float s;
     int attr, want;          /* want: +1 judged to have it after the edit, -1 not */
@@ -135,6 +138,20 @@ typedef struct {
     int n, next;
     int succ[64], before[64], flip[64][ZS_NATTR];
 } judge_job;
+
+/* +1/-1 judgements of n decoded pictures y: the feature network's logits,
+ * or the probes on the pictures' encodings (mu: scratch, lg: the logits). */
+static void judge_pictures(const judge_job *j, zs_vae_infer *inf, zs_feat_ctx *fc, const float *y, int n, float *mu,
+                           float *lg, int8_t *out)
+{
+    if (!fc) {
+        zs_vae_encode(inf, y, n, mu, NULL);
+        zs_probes_predict(j->p, mu, n, out);
+        return;
+    }
+    zs_feat_forward(fc, y, n, 0, lg);
+    for (size_t k = 0; k < (size_t)n * ZS_NATTR; k++) out[k] = lg[k] > 0 ? 1 : -1;
+}
 
 static void judge_member(void *arg, int tid, int nt)
 {
@@ -148,6 +165,8 @@ static void judge_member(void *arg, int tid, int nt)
     float *mu = zs_xmalloc(sizeof(float) * (size_t)Z * B), *z1 = zs_xmalloc(sizeof(float) * (size_t)Z * B);
     float *m0 = zs_xmalloc(sizeof(float) * (size_t)Z * B), *m1 = zs_xmalloc(sizeof(float) * (size_t)Z * B);
     int8_t *p0 = zs_xmalloc((size_t)B * ZS_NATTR), *p1 = zs_xmalloc((size_t)B * ZS_NATTR);
+    zs_feat_ctx *fc = j->f ? zs_feat_ctx_create(j->f, B) : NULL;
+    float *lg = j->f ? zs_xmalloc(sizeof(float) * (size_t)B * ZS_NATTR) : NULL;
     int nb = (j->n + B - 1) / B;
     (void)nt;
     for (;;) {
@@ -158,11 +177,9 @@ static void judge_member(void *arg, int tid, int nt)
         zs_vae_encode(inf, x, cnt, mu, NULL);
         for (int i = 0; i < cnt; i++) zs_latent_add(Z, mu + (size_t)i * Z, j->v, j->s, z1 + (size_t)i * Z);
         zs_vae_decode(inf, mu, cnt, y);
-        zs_vae_encode(inf, y, cnt, m0, NULL);
+        judge_pictures(j, inf, fc, y, cnt, m0, lg, p0);
         zs_vae_decode(inf, z1, cnt, y);
-        zs_vae_encode(inf, y, cnt, m1, NULL);
-        zs_probes_predict(j->p, m0, cnt, p0);
-        zs_probes_predict(j->p, m1, cnt, p1);
+        judge_pictures(j, inf, fc, y, cnt, m1, lg, p1);
         for (int i = 0; i < cnt; i++) {
             j->succ[tid] += p1[i * ZS_NATTR + j->attr] == j->want;
             j->before[tid] += p0[i * ZS_NATTR + j->attr] == j->want;
@@ -177,16 +194,21 @@ static void judge_member(void *arg, int tid, int nt)
     free(m1);
     free(p0);
     free(p1);
+    free(lg);
+    zs_feat_ctx_destroy(fc);
     zs_vae_infer_destroy(inf);
 }
 
 zs_status zs_edit_judge(const zs_vae *m, const zs_cache *c, zs_data_split split, const zs_attr_vectors *a,
-                        const zs_probes *p, int attr, float strength, const int *keep, int nkeep, int max_faces,
-                        int threads, zs_edit_report *r)
+                        const zs_probes *p, const zs_feat *f, int attr, float strength, const int *keep, int nkeep,
+                        int max_faces, int threads, zs_edit_report *r)
 {
     memset(r, 0, sizeof *r);
     if (attr < 0 || attr >= ZS_NATTR) return zs_errorf(ZS_ERR_ARG, "attribute index %d is not 0..39", attr);
-    if (a->z != m->cfg.z || p->z != m->cfg.z) return zs_errorf(ZS_ERR_ARG, "vectors, probes and model differ in Z");
+    if (f && f->cfg.image != m->cfg.image)
+        return zs_errorf(ZS_ERR_ARG, "the judging network takes %dx%d faces, the model %dx%d", f->cfg.image,
+                         f->cfg.image, m->cfg.image, m->cfg.image);
+    if (a->z != m->cfg.z || (!f && p->z != m->cfg.z)) return zs_errorf(ZS_ERR_ARG, "vectors, probes and model differ in Z");
     if (zs_cache_size(c) != m->cfg.image)
         return zs_errorf(ZS_ERR_ARG, "%s: faces are %dx%d but the model takes %dx%d", zs_cache_path(c),
                          zs_cache_size(c), zs_cache_size(c), m->cfg.image, m->cfg.image);
@@ -207,7 +229,7 @@ zs_status zs_edit_judge(const zs_vae *m, const zs_cache *c, zs_data_split split,
     if (threads <= 0) threads = zs_cpu_count();
     if (threads > 64) threads = 64;
     judge_job *j = zs_xcalloc(1, sizeof *j);
-    *j = (judge_job){.m = m, .c = c, .p = p, .v = v, .s = strength, .attr = attr, .want = want, .idx = idx, .n = k};
+    *j = (judge_job){.m = m, .c = c, .p = p, .f = f, .v = v, .s = strength, .attr = attr, .want = want, .idx = idx, .n = k};
     zs_team *team = zs_team_create(threads);
     zs_team_run(team, judge_member, j);
     zs_team_destroy(team);
