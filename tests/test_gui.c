@@ -1592,6 +1592,59 @@ static void test_session(void)
            "the tab or the slots were not restored: %s%s", s1, s2);
     free(s1), free(s2), free(out), free(err);
 
+    /* the rest of what the user set: "orthogonal to", the gallery search, the
+     * slider filter, a principal-direction slider, and a sample as the face */
+    snprintf(sess, sizeof sess, "%s/session_b", g_tmp);
+    snprintf(path, sizeof path, "%s/sess5.txt", g_tmp);
+    write_text(path, "sync\nclick textbox/ortho\ntype Male Young\nkey Return\nsync\n"
+                     "click textbox/search\ntype Eyeglasses=yes\nwait 2\nsync\n"
+                     "click textbox/filter\ntype hair\nkey Escape\nsync\n"
+                     "click tab/Principal_directions\nsync\ndrag slider/PC1 slider/PC1@0.9,0.5 8\nsync\n"
+                     "click tab/Sample\nsync\nclick sample/5\nsync\n"
+                     "echo five\nprint state\nprint sample\nprint gallery\nquit\n");
+    snprintf(args, sizeof args, "--session %s --script %s", sess, path);
+    rc = run_gui("sess5", args, &out, &err);
+    CHECKF(rc == 0, "session run 5: exit %d: %s", rc, err);
+    char *s5 = section(out, "five");
+    free(out), free(err);
+    snprintf(path, sizeof path, "%s/sess6.txt", g_tmp);
+    {
+        char text[600];
+        snprintf(text, sizeof text,
+                 "sync\nwait 2\nsync\necho six\nprint state\nprint sample\nprint gallery\n"
+                 "print rect image/original\nscreenshot %s/sess6.png\nquit\n", g_tmp);
+        write_text(path, text);
+    }
+    snprintf(args, sizeof args, "--session %s --script %s", sess, path);
+    rc = run_gui("sess6", args, &out, &err);
+    CHECKF(rc == 0, "session run 6: exit %d: %s", rc, err);
+    char *s6 = section(out, "six");
+    double pc5 = strength(s5, "PC1"), pc6 = strength(s6, "PC1");
+    CHECKF(strstr(s5, "keep Male\nkeep Young\n") && strstr(s6, "keep Male\nkeep Young\n"),
+           "\"orthogonal to Male Young\" not restored: %s%s", s5, s6);
+    CHECKF(strstr(s5, "filter=hair ") && strstr(s6, "filter=hair "), "the slider filter not restored: %s%s", s5, s6);
+    CHECKF(pc5 > 0.1 && fabs(pc6 - pc5) < 1e-6, "PC1 restored as %.6f, was %.6f", pc6, pc5);
+    const char *g5 = strstr(s5, "gallery shown="), *g6 = strstr(s6, "gallery shown=");
+    CHECKF(g5 && g6 && strstr(s5, "search=Eyeglasses=yes") && strstr(s6, "search=Eyeglasses=yes") &&
+               state_int(g5, "shown=") == state_int(g6, "shown=") && state_int(g6, "shown=") > 0 &&
+               state_int(g6, "shown=") < state_int(g6, "of="),
+           "the gallery search not restored: %s%s", s5, s6);
+    CHECKF(state_int(s5, "src=") == 2 && state_int(s6, "src=") == 2, "the sample was not restored as the face: %s%s",
+           s5, s6);
+    {
+        zs_image im;
+        rect ro;
+        if (load_png("sess6.png", &im) && get_rect(s6, "image/original", &ro)) {
+            CHECKF(region_std(&im, ro) > 10, "the restored sample's picture is blank (std %.1f)", region_std(&im, ro));
+            free(im.rgb);
+        } else CHECKF(0, "no screenshot of the restored session: %s", s6);
+    }
+    char *saved = slurp(sess);
+    CHECKF(strstr(saved, "\nsample 5 ") && strstr(saved, "\npc 1 ") && strstr(saved, "\northo Male Young\n") &&
+               strstr(saved, "\nsearch Eyeglasses=yes\n") && strstr(saved, "\nfilter hair\n"),
+           "the session file lacks the new keys: %s", saved);
+    free(saved), free(s5), free(s6), free(out), free(err);
+
     /* garbage: ignored with a message, the app starts as new */
     FILE *f = fopen(sess, "wb");
     if (!f) abort();
@@ -1616,6 +1669,16 @@ static void test_session(void)
     rc = run_gui("sess4", args, &out, &err);
     CHECKF(rc == 0 && access(sess, R_OK) == 0, "no session written in a new directory (exit %d): %s", rc, err);
     free(out), free(err);
+}
+
+static int wanted(const char *part)
+{
+    const char *only = getenv("ZS_GUI_ONLY");
+    if (!only || !only[0]) return 1;
+    size_t n = strlen(part);
+    for (const char *p = only; (p = strstr(p, part)) != NULL; p += n)
+        if ((p == only || p[-1] == ',') && (p[n] == 0 || p[n] == ',')) return 1;
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -1646,17 +1709,21 @@ int main(int argc, char **argv)
     CHECKF(zs_attr_vectors_load(path, &L.attrs) == ZS_OK, "%s", zs_last_error());
     if (zs_test_failures) return 1;
 
-    test_main(&L);
-    test_slow_decoder(&L);
-    test_bad_input();
-    test_photo(&L);
-    test_interp(&L);
-    test_sample(&L);
-    test_train(&L);
-    test_session();
-    test_axes(&L);
-    test_search(&L);
-    test_hidpi(&L);
+    /* ZS_GUI_ONLY=session,axes runs only those parts (while working on one) */
+#define PART(name, call) \
+    if (wanted(#name)) call
+    PART(main, test_main(&L));
+    PART(slow_decoder, test_slow_decoder(&L));
+    PART(bad_input, test_bad_input());
+    PART(photo, test_photo(&L));
+    PART(interp, test_interp(&L));
+    PART(sample, test_sample(&L));
+    PART(train, test_train(&L));
+    PART(session, test_session());
+    PART(axes, test_axes(&L));
+    PART(search, test_search(&L));
+    PART(hidpi, test_hidpi(&L));
+#undef PART
 
     zs_attr_vectors_free(&L.attrs);
     zs_cache_close(L.cache);

@@ -36,10 +36,14 @@ typedef struct zs_script zs_script;
 typedef struct zs_session {
     int w, h, tab, face;
     char model[PATH_MAX], gallery[PATH_MAX], attrs[PATH_MAX], photo[PATH_MAX];
-    float strength[ZS_NATTR];
+    float strength[ZS_NATTR], pc_strength[ZS_NPC];
     float *slot_z[2];
     int slot_n[2];
     char slot_label[2][160], slot_name[2][64];
+    float *sample_z;                     /* a sample that was the current face */
+    int sample_n, sample_pick;
+    unsigned long long sample_seed;
+    char ortho[160], search[160], filter[64];
 } zs_session;
 
 typedef struct zs_app {
@@ -130,6 +134,7 @@ typedef struct zs_app {
     float *sample_base;                  /* the sample made current (src == ZS_SRC_SAMPLE) */
     int sample_pick;                     /* its index in the grid then */
     uint64_t sample_pick_seed, sample_key;
+    int sample_orig_pending;             /* restored sample: its plain decode is still to show as the original */
 
     /* the Train tab (trainview.h) */
     zs_cache *train_cache;               /* --data FACES.zsf (else the gallery is trained on) */

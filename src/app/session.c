@@ -7,7 +7,10 @@
  *   model /path/default.safetensors      (also gallery, attrs)
  *   tab 0
  *   face gallery 12                      (or: face photo /path/me.jpg)
+ *   sample 3 7 <z floats>                (a sample was current: its number, seed, latent)
  *   strength Smiling 1.5                 (the sliders that are not 0)
+ *   pc 2 -0.5                            (principal-direction sliders that are not 0)
+ *   filter hair                          (slider filter; also: ortho Male, search Bald=yes)
  *   slot A <z floats>                    (then slot_label A ..., slot_name A ...)
  *
  * Where: --session FILE, else $XDG_CONFIG_HOME/zspace/session, else
@@ -74,7 +77,26 @@ void zs_session_apply(zs_app *a)
     if (!a->have_session) return;
     zs_session *s = &a->session;
     if (a->have_attrs) memcpy(a->strength, s->strength, sizeof a->strength);
+    memcpy(a->pc_strength, s->pc_strength, sizeof a->pc_strength);   /* applied once the directions are fitted */
+    snprintf(a->filter, sizeof a->filter, "%s", s->filter);
+    if (s->ortho[0] && a->have_attrs) {
+        snprintf(a->ortho_box, sizeof a->ortho_box, "%s", s->ortho);
+        zs_sliders_set_ortho(a);
+    }
+    if (s->search[0] && a->gallery) {
+        snprintf(a->search, sizeof a->search, "%s", s->search);
+        zs_gallery_search(a);
+    }
     if (s->face >= 0 && s->face < a->nthumbs) zs_app_select(a, s->face);
+    int Z0 = a->model ? a->model->cfg.z : 0;
+    if (s->sample_z && s->sample_n == Z0 && a->dec && a->sample_base && !a->desc.photo) {
+        memcpy(a->sample_base, s->sample_z, sizeof(float) * (size_t)Z0);
+        a->sample_pick = s->sample_pick;
+        a->sample_pick_seed = s->sample_seed;
+        a->sample_key++;
+        a->src = ZS_SRC_SAMPLE;
+        a->sample_orig_pending = 1;   /* its plain decode becomes the "Sample" picture (post_request) */
+    }
     if (s->photo[0] && !a->desc.photo && a->dec) {
         snprintf(a->photo_box, sizeof a->photo_box, "%s", s->photo);
         zs_app_load_photo(a, s->photo);
@@ -151,9 +173,19 @@ void zs_session_save(zs_app *a)
         const char *p = a->photo_path[0] != '/' && realpath(a->photo_path, abs) ? abs : a->photo_path;
         put(&b, "face photo %s\n", p);
     } else if (a->current >= 0) put(&b, "face gallery %d\n", a->current);
+    int Z = a->model ? a->model->cfg.z : 0;
+    if (a->src == ZS_SRC_SAMPLE && Z > 0) {
+        put(&b, "sample %d %llu", a->sample_pick, (unsigned long long)a->sample_pick_seed);
+        for (int j = 0; j < Z; j++) put(&b, " %.9g", (double)a->sample_base[j]);
+        put(&b, "\n");
+    }
     for (int k = 0; k < ZS_NATTR; k++)
         if (a->strength[k] != 0.0f) put(&b, "strength %s %.9g\n", zs_attr_names[k], (double)a->strength[k]);
-    int Z = a->model ? a->model->cfg.z : 0;
+    for (int j = 0; j < ZS_NPC; j++)
+        if (a->pc_strength[j] != 0.0f) put(&b, "pc %d %.9g\n", j + 1, (double)a->pc_strength[j]);
+    if (a->filter[0] && !strchr(a->filter, '\n')) put(&b, "filter %s\n", a->filter);
+    if (a->ortho_box[0] && !strchr(a->ortho_box, '\n')) put(&b, "ortho %s\n", a->ortho_box);
+    if (a->search[0] && !strchr(a->search, '\n')) put(&b, "search %s\n", a->search);
     for (int i = 0; i < 2; i++)
         if (a->slot[i].set && Z > 0) {
             put(&b, "slot %c", "AB"[i]);

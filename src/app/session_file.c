@@ -13,7 +13,26 @@
 void zs_session_free(zs_session *s)
 {
     for (int i = 0; i < 2; i++) free(s->slot_z[i]);
+    free(s->sample_z);
     memset(s, 0, sizeof *s);
+}
+
+/* A latent of up to MAX_Z floats, |z| <= 1e4 each (finite as a float too:
+ * 1e80 is a finite double, an Inf float): its length, or -1. */
+static int parse_latent(const char *p, float **out)
+{
+    free(*out);
+    *out = zs_xmalloc(sizeof(float) * MAX_Z);
+    int n = 0;
+    for (;;) {
+        char *e;
+        double v = strtod(p, &e);
+        if (e == p) break;
+        if (!isfinite(v) || fabs(v) > 1e4 || n >= MAX_Z) return -1;
+        (*out)[n++] = (float)v;
+        p = e;
+    }
+    return n > 0 ? n : -1;
 }
 
 /* The rest of the line after the key, trimmed of the newline. */
@@ -92,26 +111,24 @@ int zs_session_parse(const char *path, zs_session *s, char *err, size_t nerr)
             p += 2;
             if (strcmp(key, "slot_label") == 0) snprintf(s->slot_label[i], sizeof s->slot_label[i], "%s", rest(p));
             else if (strcmp(key, "slot_name") == 0) snprintf(s->slot_name[i], sizeof s->slot_name[i], "%s", rest(p));
-            else {
-                free(s->slot_z[i]);
-                s->slot_z[i] = zs_xmalloc(sizeof(float) * MAX_Z);
-                int n = 0;
-                for (;;) {
-                    char *e;
-                    double v = strtod(p, &e);
-                    if (e == p) break;
-                    /* |z| <= 1e4: finite as a float too (1e80 is a finite double, an Inf float) */
-                    if (!isfinite(v) || fabs(v) > 1e4 || n >= MAX_Z) {
-                        n = -1;
-                        break;
-                    }
-                    s->slot_z[i][n++] = (float)v;
-                    p = e;
-                }
-                if (n <= 0) why = "bad slot latent", ok = 0;
-                s->slot_n[i] = n;
-            }
-        }
+            else if ((s->slot_n[i] = parse_latent(p, &s->slot_z[i])) < 0) why = "bad slot latent", ok = 0;
+        } else if (strcmp(key, "pc") == 0) {
+            int k = 0, u = 0;
+            double v;
+            if (sscanf(p, "%d %lf%n", &k, &v, &u) != 2 || k < 1 || k > ZS_NPC || !isfinite(v) || fabs(v) > 100)
+                why = "bad principal-direction strength", ok = 0;
+            else s->pc_strength[k - 1] = (float)v;
+        } else if (strcmp(key, "sample") == 0) {
+            int pick = -1, u = 0;
+            unsigned long long seed = 0;
+            if (sscanf(p, "%d %llu%n", &pick, &seed, &u) != 2 || pick < 0 || pick > 1000 ||
+                (s->sample_n = parse_latent(p + u, &s->sample_z)) < 0)
+                why = "bad sample latent", ok = 0;
+            s->sample_pick = pick;
+            s->sample_seed = seed;
+        } else if (strcmp(key, "ortho") == 0) snprintf(s->ortho, sizeof s->ortho, "%s", rest(p));
+        else if (strcmp(key, "search") == 0) snprintf(s->search, sizeof s->search, "%s", rest(p));
+        else if (strcmp(key, "filter") == 0) snprintf(s->filter, sizeof s->filter, "%s", rest(p));
         /* unknown keys: a newer version's; skipped */
     }
     fclose(f);
