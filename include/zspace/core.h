@@ -117,6 +117,11 @@ static inline void zs_split(size_t n, int tid, int nt, size_t *lo, size_t *hi)
 }
 /* Number of online CPUs (>= 1). */
 int zs_cpu_count(void);
+/* Lower the calling thread's scheduling priority to nice level `nice`
+ * (0..19; Linux keeps nice per thread). Other threads keep theirs: a
+ * background job then yields its core whenever an interactive thread
+ * wants it. Best effort: returns 0, or -1 where it is not possible. */
+int zs_thread_set_nice(int nice);
 /* ---- BLAS ----------------------------------------------------------------
  * OpenBLAS, loaded on first use (src/core/blas.c says why it is not linked):
  * zspace picks its kernel from the CPU's features unless OPENBLAS_CORETYPE

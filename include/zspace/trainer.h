@@ -93,6 +93,9 @@ typedef struct zs_trainer_desc {
     /* optional: zs_trainer_run_steps returns early once *stop_flag != 0
      * (a signal handler's flag) */
     const volatile int *stop_flag;
+    /* > 0: the training threads run at this nice level (zs_thread_set_nice),
+     * so that an interactive thread sharing the cores is never kept waiting */
+    int nice;
 } zs_trainer_desc;
 
 typedef struct zs_train_metrics {

@@ -98,6 +98,9 @@ zs_vae_train *zs_vae_train_create(zs_vae *m, const zs_train_desc *d);
 void zs_vae_train_destroy(zs_vae_train *t);
 void zs_vae_train_set_lr(zs_vae_train *t, float lr);
 void zs_vae_train_set_beta(zs_vae_train *t, float beta);
+/* Every thread the context trains with (the caller's included) to nice
+ * level `nice` (zs_thread_set_nice): call it from the thread that steps. */
+void zs_vae_train_set_nice(zs_vae_train *t, int nice);
 float zs_vae_train_lr(const zs_vae_train *t);
 /* Forward and backward; gradients (summed over threads) in zs_vae_train_grads.
  * eps (batch, Z) or NULL to draw noise from (seed, step). */

@@ -21,7 +21,10 @@
  * the CPU's features); every sgemm then runs on the thread that calls it
  * and parallelism is ours: the trainer's zs_team splits each batch over
  * its members. The Train tab's trainer (trainview.c) gets the cores minus
- * one, at least 1 (zs_cpu_count() - 1: one thread on a 2-core machine);
+ * one, at least 1 (zs_cpu_count() - 1: one thread on a 2-core machine),
+ * and its threads run at nice 10 (--train-nice; zs_thread_set_nice), so
+ * that whenever the UI, llvmpipe or the decoder want a core the scheduler
+ * gives it to them at once instead of sharing it out with training;
  * the remaining core is shared by the UI thread, the decoder thread and the
  * training watcher, which all do little (a decode is ~1 ms, the watcher's
  * 8-face grid a few ms a few times a second), so a slider still shows its
@@ -368,6 +371,7 @@ static void setup_training(zs_app *a)
     if (!a->model || !a->tcache) return;
     a->tv = zs_tv_create(&(zs_tv_desc){.model = a->model, .cache = a->tcache, .split = a->tsplit,
                                        .threads = a->train_threads, .batch = a->desc.train_batch,
+                                       .nice = a->desc.train_nice < 0 ? 0 : a->desc.train_nice ? a->desc.train_nice : 10,
                                        .wake = wake_ui, .user = a});
 }
 
@@ -1339,7 +1343,7 @@ int zs_cmd_gui(int argc, char **argv)
 {
     zs_app_desc d = {0};
     const char *size = NULL;
-    long frames = 0, delay = 0, train_batch = 0, train_threads = 0;
+    long frames = 0, delay = 0, train_batch = 0, train_threads = 0, train_nice = 10;
     double seconds = 10, ui_scale = 0;
     int bad = 0;
     for (int i = 1; i < argc && !bad; i++) {
@@ -1372,7 +1376,7 @@ int zs_cmd_gui(int argc, char **argv)
                    "--screenshot OUT.png writes the last frame, --frames N quits after N frames,\n"
                    "--decode-delay MS slows the decoder down (to show the UI does not wait for it),\n"
                    "--train-batch N trains with batches of N (default 64), --train-threads N on N threads\n"
-                   "(default: the cores but one).\n"
+                   "(default: the cores but one), --train-nice N at nice level N (default 10; 0: as the UI).\n"
                    "--bench [--seconds 10]: trains in the background and moves the Smiling slider back and forth\n"
                    "for that long, then prints frame_ms_p50/p95/p99 (work per frame at 60 Hz), decode_ms_p50/p95\n"
                    "(slider move to picture on screen) and train_img_per_s, and quits; --bench-idle the same\n"
@@ -1388,6 +1392,7 @@ int zs_cmd_gui(int argc, char **argv)
         if (zs_arg_str(argc, argv, &i, "--session", &d.session, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--train-batch", &train_batch, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--train-threads", &train_threads, &bad)) continue;
+        if (zs_arg_int(argc, argv, &i, "--train-nice", &train_nice, &bad)) continue;
         if (zs_arg_flag(argv, i, "--bench-idle")) {
             d.bench = d.bench_idle = 1;
             continue;
@@ -1412,9 +1417,9 @@ int zs_cmd_gui(int argc, char **argv)
         bad = 1;
     }
     if (!bad && (frames < 0 || delay < 0 || delay > 10000 || train_batch < 0 || train_batch > 1024 ||
-                 train_threads < 0 || train_threads > 256)) {
-        fprintf(stderr, "zspace gui: --frames must be >= 0, --decode-delay 0..10000, --train-batch 0..1024 and "
-                        "--train-threads 0..256\n");
+                 train_threads < 0 || train_threads > 256 || train_nice < 0 || train_nice > 19)) {
+        fprintf(stderr, "zspace gui: --frames must be >= 0, --decode-delay 0..10000, --train-batch 0..1024, "
+                        "--train-threads 0..256 and --train-nice 0..19\n");
         bad = 1;
     }
     if (bad) return 2;
@@ -1422,6 +1427,7 @@ int zs_cmd_gui(int argc, char **argv)
     d.decode_delay_ms = (int)delay;
     d.train_batch = (int)train_batch;
     d.train_threads = (int)train_threads;
+    d.train_nice = train_nice == 0 ? -1 : (int)train_nice;
     if (!(seconds > 0 && seconds <= 3600)) {
         fprintf(stderr, "zspace gui: --seconds must be in (0, 3600]\n");
         return 2;

@@ -9,7 +9,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <pthread.h>
@@ -100,6 +102,18 @@ int zs_cpu_count(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
+}
+
+int zs_thread_set_nice(int nice)
+{
+#ifdef SYS_gettid
+    if (nice < 0) nice = 0;
+    if (nice > 19) nice = 19;
+    return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice) == 0 ? 0 : -1;
+#else
+    (void)nice;
+    return -1;
+#endif
 }
 
 zs_status zs_read_file(const char *path, uint8_t **data, size_t *len, size_t max_bytes)

@@ -354,6 +354,14 @@ void zs_vae_train_destroy(zs_vae_train *t)
 
 void zs_vae_train_set_lr(zs_vae_train *t, float lr) { t->d.lr = lr; }
 void zs_vae_train_set_beta(zs_vae_train *t, float beta) { t->d.beta = beta; }
+
+static void nice_member(void *arg, int tid, int nt)
+{
+    (void)tid, (void)nt;
+    zs_thread_set_nice(*(const int *)arg);
+}
+
+void zs_vae_train_set_nice(zs_vae_train *t, int nice) { zs_team_run(t->team, nice_member, &nice); }
 float zs_vae_train_lr(const zs_vae_train *t) { return t->d.lr; }
 long zs_vae_train_steps(const zs_vae_train *t) { return t->step; }
 void zs_vae_train_set_steps(zs_vae_train *t, long steps) { t->step = steps; }

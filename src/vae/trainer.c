@@ -342,6 +342,7 @@ static void *thread_main(void *arg)
 {
     zs_trainer *tr = arg;
     zs_blas_init();
+    if (tr->d.nice > 0) zs_vae_train_set_nice(tr->t, tr->d.nice);
     tr->rate_t0 = 0;
     for (;;) {
         pthread_mutex_lock(&tr->ctl_lock);
