@@ -293,6 +293,7 @@ static void load_data(zs_app *a)
         zs_sliders_update_dirs(a);
         start_fit(a);
     }
+    a->an = zs_anview_create(a, wake_ui);
     int S = a->S ? a->S : 64;
     uint8_t *black = zs_xcalloc((size_t)S * S, 3);
     a->tex_orig = zs_tex_create(S, S, black, a->nearest);
@@ -754,6 +755,7 @@ static void take_batches(zs_app *a)
         a->fitting = 0;
         if (f.ok) {
             zs_sliders_take_fit(a, &f);
+            zs_anview_data_changed(a);   /* new latents (new weights): the Analysis tab recomputes */
             if (a->tab == ZS_TAB_SAMPLE && a->sample_fitted)
                 zs_app_message(a, 0, "Sample: Gaussian fitted to %d encoded gallery faces in %.0f ms", f.n, f.ms);
         } else {
@@ -929,6 +931,7 @@ static void take_result(zs_app *a)
     take_photo(a);
     take_batches(a);
     take_train(a);
+    zs_anview_frame(a);   /* its newest result, in time for this frame */
     zs_decode_result res;
     if (!a->dec || !zs_decoder_poll(a->dec, &res)) return;
     a->stamp_shown = res.stamp;
@@ -936,6 +939,7 @@ static void take_result(zs_app *a)
     memcpy(a->cur_z, res.z, sizeof(float) * (size_t)a->model->cfg.z);
     a->cur_z_key = res.face_key;
     zs_sliders_update_markers(a);
+    zs_anview_track(a);
     zs_tex_update(a->tex_edit, 0, 0, a->S, a->S, res.rgb);
     memcpy(a->edit_rgb, res.rgb, (size_t)a->S * a->S * 3);
     a->have_edit = 1;
@@ -1197,6 +1201,7 @@ static void frame(zs_app *a, double t0)
     zs_view_build(a);   /* widgets may change the sliders or the face ... */
     post_request(a);    /* ... and the newest state goes to the worker at once */
     post_batches(a);
+    zs_anview_frame(a);
     busy = busy || (a->dec && zs_decoder_get_stats(a->dec).busy);   /* a decode was in flight this frame */
     /* only what changed is drawn; an unchanged picture is not even shown again (the window keeps it) */
     if (a->expose) a->render.full = 1;
@@ -1252,6 +1257,7 @@ static void shutdown_app(zs_app *a)
     if (a->train_cache) zs_cache_close(a->train_cache);
     zs_tex_free(a->tex_train);
     zs_decoder_destroy(a->dec);   /* joins the worker */
+    zs_anview_destroy(a->an);     /* joins the analysis worker */
     if (a->script) zs_script_free(a->script);
     zs_tex_free(a->tex_thumbs);
     zs_tex_free(a->tex_orig);
