@@ -48,7 +48,7 @@ struct zs_anview {
     float *trail;                    /* (TRAIL_MAX, z) */
     float txy[TRAIL_MAX][2];
     int ntrail, trail_proj;          /* trail_proj: the plane txy is for (-1: none) */
-    uint64_t trail_key;
+    uint64_t trail_key, trail_wgen;  /* whose path: face key and weights (a->weights_gen) */
     int hover, pick;                 /* face under the mouse; a face a script can click (-1: none) */
     ui_scroll scroll;
 };
@@ -193,7 +193,8 @@ void zs_anview_track(zs_app *a)
     if (!v || !a->model) return;
     int Z = a->model->cfg.z;
     if (!v->trail) v->trail = zs_xmalloc(sizeof(float) * (size_t)TRAIL_MAX * Z);
-    if (a->cur_z_key != v->trail_key) v->ntrail = 0, v->trail_key = a->cur_z_key;
+    if (a->cur_z_key != v->trail_key || a->weights_gen != v->trail_wgen)   /* another face, or new weights */
+        v->ntrail = 0, v->trail_key = a->cur_z_key, v->trail_wgen = a->weights_gen;
     if (v->ntrail > 0 && memcmp(v->trail + (size_t)(v->ntrail - 1) * Z, a->cur_z, sizeof(float) * Z) == 0) return;
     if (v->ntrail == TRAIL_MAX) {   /* the oldest after the start goes */
         memmove(v->trail + Z, v->trail + 2 * (size_t)Z, sizeof(float) * (size_t)(TRAIL_MAX - 2) * Z);
@@ -279,7 +280,7 @@ static void stats_centre(zs_app *a, ui_rect b)
 
     /* the strip: every component's mean (tick) and +-1 sd (bar) */
     ui_rect title = ui_layout_next(ui);
-    ui_draw_text_in(ui, title, "Components: mean (white) and +-1 sd (bar); dominant in blue. Click one.", st->text, -1);
+    ui_draw_text_in(ui, title, "Components: mean (white) and +-1 sd (bar); dominant blue, chosen orange. Click one.", st->text, -1);
     ui_layout_row(ui, 1, NULL, 96);
     ui_rect sr = ui_layout_next(ui);
     ui_draw_rect(ui, sr, st->bg);
@@ -296,7 +297,8 @@ static void stats_centre(zs_app *a, ui_rect b)
         double lo = s->mean[j] - s->std[j], hi = s->mean[j] + s->std[j];
         int ya = y0 - (int)lround(hi / ext * pr.h / 2), yb = y0 - (int)lround(lo / ext * pr.h / 2);
         if (j == comp) ui_draw_rect(ui, (ui_rect){x0, pr.y, w, pr.h}, st->widget_active);
-        ui_draw_rect(ui, (ui_rect){x0, ya, w, yb - ya > 1 ? yb - ya : 1}, is_dominant(r, j) ? st->accent : st->text_dim);
+        ui_color c = j == comp ? (ui_color){245, 170, 80, 255} : is_dominant(r, j) ? st->accent : st->text_dim;
+        ui_draw_rect(ui, (ui_rect){x0, ya, w, yb - ya > 1 ? yb - ya : 1}, c);
         int ym = y0 - (int)lround(s->mean[j] / ext * pr.h / 2);
         ui_draw_rect(ui, (ui_rect){x0, ym, w, 2}, st->text);
     }
@@ -443,6 +445,7 @@ static void proj_centre(zs_app *a, ui_rect b)
     ui_rect m = {rest.x + (rest.w - side) / 2, rest.y, side, side};
     ui_draw_rect(ui, m, st->bg);
     ui_name(ui, "plot/map", m);
+    ui_push_clip(ui, m);   /* a path can leave the points' range */
     float lx = v->lo[which][0], hx = v->hi[which][0], ly = v->lo[which][1], hy = v->hi[which][1];
 #define MAPX(t) (m.x + (float)((t) - lx) / (hx - lx) * (float)(m.w - 1))
 #define MAPY(t) (m.y + m.h - 1 - (float)((t) - ly) / (hy - ly) * (float)(m.h - 1))
@@ -516,6 +519,7 @@ static void proj_centre(zs_app *a, ui_rect b)
         ui_draw_text_in(ui, (ui_rect){bx, by + cell + 2, cell, th}, buf, st->text, 0);
         ui_draw_box(ui, (ui_rect){x - 4, y - 4, 9, 9}, st->text, 1);
     }
+    ui_pop_clip(ui);
     zs_strf(buf, sizeof buf, "white ring: the current face; yellow: its edited latent and the path the sliders took");
     ui_draw_text_in(ui, (ui_rect){m.x, m.y + m.h + 2, m.w, th}, buf, st->text_dim, 0);
 #undef MAPX
