@@ -14,6 +14,9 @@
  * sliders' histograms and the principal directions (sliders.c). The UI
  * thread only sums the slider edit (50 directions of z floats), computes
  * lerp/slerp and draws samples (a few hundred floats) and uploads results.
+ * The Analysis tab's statistics, PCA and LDA run on a thread of their own
+ * (analyzer.c, niced: a slider's face comes first), newest job wins, from a
+ * copy of the gallery's latents.
  *
  * Cores and OpenBLAS. OpenBLAS's thread count is process-wide, so zspace
  * sets it to 1 once, when it loads the library (zs_blas_init in
@@ -1365,7 +1368,9 @@ int zs_cmd_gui(int argc, char **argv)
                    "on start: --session FILE, default $XDG_CONFIG_HOME/zspace/session (~/.config/zspace/session).\n"
                    "Train tab: trains a copy of the model in the background on --data FACES.zsf (its train\n"
                    "split) or, without it, on the gallery's faces; Save checkpoint, Use these weights (the\n"
-                   "explorer then edits with them) and Recompute attribute vectors.\n\n"
+                   "explorer then edits with them) and Recompute attribute vectors.\n"
+                   "Analysis tab: statistics of the encoded gallery (components, norms, correlations) and a\n"
+                   "PCA or LDA map of its faces coloured by attribute groups (hover: the face; click: current).\n\n"
                    "Test mode: --script FILE replays synthetic events (see src/app/script.c),\n"
                    "--screenshot OUT.png writes the last frame, --frames N quits after N frames,\n"
                    "--decode-delay MS slows the decoder down (to show the UI does not wait for it),\n"
