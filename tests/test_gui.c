@@ -569,7 +569,7 @@ static const char *PHOTO_SCRIPT =
     "print rect image/crop\n"
     "print rect image/edit\n"
     "screenshot %1$s/p_load.png\n"
-    "wheel scroll/attributes -5\n"
+    "wheel scroll/attributes -7\n"   /* below the photo box and the two rows of tabs */
     "wait 1\n"
     "drag slider/Smiling slider/Smiling@0.75,0.5 8\n"
     "sync\n"

@@ -179,10 +179,10 @@ static void take(zs_app *a)
     v->trail_proj = -1;
 }
 
-void zs_anview_frame(zs_app *a)
+void zs_anview_frame(zs_app *a, int take_result)
 {
     if (!a->an) return;
-    take(a);
+    if (take_result) take(a);   /* before the frame is built: what it draws is what a script sees */
     post(a);
 }
 
@@ -207,12 +207,12 @@ void zs_anview_track(zs_app *a)
 
 /* ---- drawing helpers --------------------------------------------------------------------- */
 
-/* A dotted segment (rectangles only): a dot every 3 pixels. */
-static void segment(ui_ctx *ui, float x0, float y0, float x1, float y1, ui_color c)
+/* A dotted segment (rectangles only): a dot every 3 pixels, at most max_dots + 1. */
+static void segment(ui_ctx *ui, float x0, float y0, float x1, float y1, ui_color c, int max_dots)
 {
     float dx = x1 - x0, dy = y1 - y0, len = sqrtf(dx * dx + dy * dy);
     int steps = (int)(len / 3);
-    if (steps > 40) steps = 40;
+    if (steps > max_dots) steps = max_dots;
     for (int s = 0; s <= steps; s++) {
         float t = steps ? (float)s / steps : 0;
         ui_draw_rect(ui, (ui_rect){(int)lroundf(x0 + t * dx) - 1, (int)lroundf(y0 + t * dy) - 1, 2, 2}, c);
@@ -499,8 +499,10 @@ static void proj_centre(zs_app *a, ui_rect b)
     }
     if (v->ntrail > 0 && v->trail_key == zs_app_face_key(a)) {
         project_trail(a, p, which);
+        int budget = 1600 / v->ntrail;   /* rectangles for the whole path: the command list is fixed memory */
         for (int t = 1; t < v->ntrail; t++)
-            segment(ui, MAPX(v->txy[t - 1][0]), MAPY(v->txy[t - 1][1]), MAPX(v->txy[t][0]), MAPY(v->txy[t][1]), path);
+            segment(ui, MAPX(v->txy[t - 1][0]), MAPY(v->txy[t - 1][1]), MAPX(v->txy[t][0]), MAPY(v->txy[t][1]), path,
+                    budget < 40 ? budget : 40);
         int x = (int)MAPX(v->txy[v->ntrail - 1][0]), y = (int)MAPY(v->txy[v->ntrail - 1][1]);
         ui_draw_rect(ui, (ui_rect){x - 3, y - 3, 7, 7}, path);
         ui_name(ui, "point/edited", (ui_rect){x - 3, y - 3, 7, 7});

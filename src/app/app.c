@@ -934,7 +934,7 @@ static void take_result(zs_app *a)
     take_photo(a);
     take_batches(a);
     take_train(a);
-    zs_anview_frame(a);   /* its newest result, in time for this frame */
+    zs_anview_frame(a, 1);   /* its newest result, in time for this frame */
     zs_decode_result res;
     if (!a->dec || !zs_decoder_poll(a->dec, &res)) return;
     a->stamp_shown = res.stamp;
@@ -1204,7 +1204,7 @@ static void frame(zs_app *a, double t0)
     zs_view_build(a);   /* widgets may change the sliders or the face ... */
     post_request(a);    /* ... and the newest state goes to the worker at once */
     post_batches(a);
-    zs_anview_frame(a);
+    zs_anview_frame(a, 0);
     busy = busy || (a->dec && zs_decoder_get_stats(a->dec).busy);   /* a decode was in flight this frame */
     /* only what changed is drawn; an unchanged picture is not even shown again (the window keeps it) */
     if (a->expose) a->render.full = 1;

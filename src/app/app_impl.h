@@ -277,7 +277,9 @@ zs_anview *zs_anview_create(zs_app *a, void (*wake)(void *));
 void zs_anview_destroy(zs_anview *v);
 void zs_anview_data_changed(zs_app *a);     /* the gallery's latents changed (a new fit) */
 void zs_anview_track(zs_app *a);            /* a new edited latent for the current face (its path) */
-void zs_anview_frame(zs_app *a);            /* once a frame: take a result, post a job when needed */
+/* Before a frame is built: take the newest result (take_result), post a job when one is due; after
+ * it (take_result 0): post what the frame's clicks asked for. */
+void zs_anview_frame(zs_app *a, int take_result);
 int zs_anview_busy(const zs_app *a);        /* a job is pending or due */
 void zs_anview_centre(zs_app *a, ui_rect body);
 void zs_anview_panel(zs_app *a);
