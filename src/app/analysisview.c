@@ -272,15 +272,15 @@ static void stats_centre(zs_app *a, ui_rect b)
             r->weights_step >= 0 ? "the training weights" : "the model's weights", Z);
     if (r->weights_step >= 0) zs_strf(buf + strlen(buf), sizeof buf - strlen(buf), " (step %ld)", r->weights_step);
     ui_layout_row(ui, 1, NULL, 0);
-    ui_label_ex(ui, buf, st->text, -1);
+    ui_label_wrap(ui, buf, st->text);
     zs_strf(buf, sizeof buf, "Centre of the cloud: |mean| = %.3f from the origin (%.2f of a component's spread); the "
             "top tenth of the components hold %.0f%% of the variance.", s->centre_norm, s->centre_sigmas,
             100 * s->var_share_top);
     ui_label_wrap(ui, buf, st->text_dim);
 
     /* the strip: every component's mean (tick) and +-1 sd (bar) */
-    ui_rect title = ui_layout_next(ui);
-    ui_draw_text_in(ui, title, "Components: mean (white) and +-1 sd (bar); dominant blue, chosen orange. Click one.", st->text, -1);
+    ui_label_wrap(ui, "Components: mean (white) and +-1 sd (bar); dominant blue, chosen orange. Click one.",
+                  st->text);
     ui_layout_row(ui, 1, NULL, 96);
     ui_rect sr = ui_layout_next(ui);
     ui_draw_rect(ui, sr, st->bg);
@@ -323,7 +323,7 @@ static void stats_centre(zs_app *a, ui_rect b)
     zs_strf(buf, sizeof buf, "z%d: mean %+.2f, sd %.2f%s", comp, s->mean[comp], s->std[comp],
             is_dominant(r, comp) ? " (dominant)" : "");
     ui_draw_text_in(ui, (ui_rect){hr.x + 4, hr.y, hr.w - 8, th + 2}, buf, st->text, -1);
-    ui_draw_text_in(ui, (ui_rect){hr.x + 4, hr.y + th + 1, hr.w - 8, th}, "bars: the faces; grey line: N(0, 1)",
+    ui_draw_text_in(ui, (ui_rect){hr.x + 4, hr.y + th + 1, hr.w - 8, th}, "bars: faces; grey: N(0, 1)",
                     st->text_dim, -1);
     ui_rect hp = {hr.x + 4, hr.y + 2 * th + 6, hr.w - 8, hr.h - 3 * th - 12};
     {
@@ -347,7 +347,7 @@ static void stats_centre(zs_app *a, ui_rect b)
     zs_strf(buf, sizeof buf, "|z|: faces %.2f +- %.2f, N(0,I) %.2f +- %.2f", s->norm_mean, s->norm_std,
             s->prior_norm_mean, s->prior_norm_std);
     ui_draw_text_in(ui, (ui_rect){nr.x + 4, nr.y, nr.w - 8, th + 2}, buf, st->text, -1);
-    zs_strf(buf, sizeof buf, "grey: N(0,I) samples, white: sqrt(Z) = %.2f", sqrt((double)Z));
+    zs_strf(buf, sizeof buf, "grey: N(0,I); white: sqrt(Z) = %.2f", sqrt((double)Z));
     ui_draw_text_in(ui, (ui_rect){nr.x + 4, nr.y + th + 1, nr.w - 8, th}, buf, st->text_dim, -1);
     ui_rect np = {nr.x + 4, nr.y + 2 * th + 6, nr.w - 8, nr.h - 3 * th - 12};
     {
@@ -368,8 +368,7 @@ static void stats_centre(zs_app *a, ui_rect b)
 
     /* the heatmap and the strongest pairs */
     ui_layout_row(ui, 1, NULL, 0);
-    ui_rect t2 = ui_layout_next(ui);
-    ui_draw_text_in(ui, t2, "Correlations: red +, blue -, full colour at |r| >= 0.6 (hover a cell)", st->text, -1);
+    ui_label_wrap(ui, "Correlations: red +, blue -, full colour at |r| >= 0.6 (hover a cell)", st->text);
     ui_rect rest = ui_layout_rest(ui);
     int side = rest.h < half ? rest.h : half;
     if (side >= Z && Z > 0) side = side / Z * Z;   /* whole pixels a cell when it fits */
@@ -422,7 +421,7 @@ static void proj_centre(zs_app *a, ui_rect b)
         zs_strf(buf, sizeof buf, "LDA of %d of the %d gallery faces in %d groups: x = LD1, y = %s", labelled, r->n,
                 r->k, p->second_is_pc ? "the main direction left" : "LD2");
     else zs_strf(buf, sizeof buf, "LDA of the %d gallery faces", r->n);
-    ui_label_ex(ui, buf, st->text, -1);
+    ui_label_wrap(ui, buf, st->text);
     if (which == 1 && !p->ok) {
         zs_strf(buf, sizeof buf, "No discriminants: %s", p->msg);
         ui_label_wrap(ui, buf, st->error);
@@ -511,18 +510,22 @@ static void proj_centre(zs_app *a, ui_rect b)
         int S = a->S ? a->S : 64, cell = S * 3 / 2 > 96 ? S * 3 / 2 : 96;
         int i = v->hover, x = (int)MAPX(p->xy[2 * i]), y = (int)MAPY(p->xy[2 * i + 1]);
         int bx = x + 12 + cell > m.x + m.w ? x - 12 - cell : x + 12, by = y - cell / 2;
-        by = by < m.y ? m.y : by + cell + th + 4 > m.y + m.h ? m.y + m.h - cell - th - 4 : by;
-        ui_draw_rect(ui, (ui_rect){bx - 2, by - 2, cell + 4, cell + th + 8}, st->border);
-        ui_draw_image(ui, (ui_rect){bx, by, cell, cell}, a->thumbs[i]);
-        ui_name(ui, "image/hover", (ui_rect){bx, by, cell, cell});
+        by = by < m.y ? m.y : by;
         char name[64] = "";
         if (r->label[i] >= 0) class_name(v, r->label[i], name, sizeof name);
-        zs_strf(buf, sizeof buf, "%d %s", i + 1, name);
+        int lines = name[0] ? 2 : 1;
+        by = by + cell + lines * th + 4 > m.y + m.h ? m.y + m.h - cell - lines * th - 4 : by;
+        ui_draw_rect(ui, (ui_rect){bx - 2, by - 2, cell + 4, cell + lines * th + 6}, st->border);
+        ui_draw_image(ui, (ui_rect){bx, by, cell, cell}, a->thumbs[i]);
+        ui_name(ui, "image/hover", (ui_rect){bx, by, cell, cell});
+        zs_strf(buf, sizeof buf, "face %d", i + 1);
         ui_draw_text_in(ui, (ui_rect){bx, by + cell + 2, cell, th}, buf, st->text, 0);
+        if (name[0]) ui_draw_text_in(ui, (ui_rect){bx, by + cell + 2 + th, cell, th}, name, st->text_dim, 0);
         ui_draw_box(ui, (ui_rect){x - 4, y - 4, 9, 9}, st->text, 1);
     }
     ui_pop_clip(ui);
-    zs_strf(buf, sizeof buf, "white ring: the current face; yellow: its edited latent and the path the sliders took");
+    zs_strf(buf, sizeof buf, "%s", m.w > 560 ? "white ring: the current face; yellow: its edited latent and the path the "
+                                               "sliders took" : "ring: current face; yellow: its edit's path");
     ui_draw_text_in(ui, (ui_rect){m.x, m.y + m.h + 2, m.w, th}, buf, st->text_dim, 0);
 #undef MAPX
 #undef MAPY
