@@ -29,21 +29,22 @@ static void heat_color(double r, uint8_t *p)
 }
 
 /* Nearest class centre in the plane: the fraction of the test rows (label
- * >= 0 and in the test half when half >= 0) put in their own class, with the
- * centres from the fit rows (the other half; all labelled rows when half < 0). */
-static double centre_accuracy(const float *xy, const int *label, int n, int k, int half)
+ * >= 0 and fold[i] == test, or every labelled row when test < 0) put in
+ * their own class, with the centres from the other rows (all labelled rows
+ * when test < 0). */
+static double centre_accuracy(const float *xy, const int *label, const int *fold, int n, int k, int test)
 {
     double cx[ZS_AN_MAX_CLASSES] = {0}, cy[ZS_AN_MAX_CLASSES] = {0};
     int cn[ZS_AN_MAX_CLASSES] = {0};
     for (int i = 0; i < n; i++)
-        if (label[i] >= 0 && (half < 0 || i % 2 != half)) cx[label[i]] += xy[2 * i], cy[label[i]] += xy[2 * i + 1], cn[label[i]]++;
+        if (label[i] >= 0 && (test < 0 || fold[i] != test)) cx[label[i]] += xy[2 * i], cy[label[i]] += xy[2 * i + 1], cn[label[i]]++;
     for (int c = 0; c < k; c++) {
         if (!cn[c]) return NAN;
         cx[c] /= cn[c], cy[c] /= cn[c];
     }
     int right = 0, all = 0;
     for (int i = 0; i < n; i++) {
-        if (label[i] < 0 || (half >= 0 && i % 2 != half)) continue;
+        if (label[i] < 0 || (test >= 0 && fold[i] != test)) continue;
         int best = 0;
         double bd = INFINITY;
         for (int c = 0; c < k; c++) {
@@ -148,7 +149,7 @@ void zs_an_compute(const zs_an_job *job, zs_an_result *r)
         memcpy(pp->dir, p.dir, sizeof(float) * (size_t)p.k * z);
         for (int i = 0; i < p.k; i++) pp->axis_info[i] = p.total_var > 0 ? p.var[i] / p.total_var : 0;
         zs_latent_project(job->mu, n, z, pp->mean, pp->dir, 2, pp->xy);
-        if (k >= 2) pp->acc = centre_accuracy(pp->xy, r->label, n, k, -1);
+        if (k >= 2) pp->acc = centre_accuracy(pp->xy, r->label, NULL, n, k, -1);
         zs_pca_free(&p);
     } else snprintf(pp->msg, sizeof pp->msg, "%s", zs_last_error());
 
@@ -160,23 +161,26 @@ void zs_an_compute(const zs_an_job *job, zs_an_result *r)
                        &lp->second_is_pc, lp->msg, sizeof lp->msg)) {
         lp->ok = 1;
         zs_latent_project(job->mu, n, z, lp->mean, lp->dir, 2, lp->xy);
-        lp->acc = centre_accuracy(lp->xy, r->label, n, k, -1);
-        /* held out: fit on the even rows, test on the odd ones, and the other way round */
-        int *half = zs_xmalloc(sizeof(int) * (size_t)n);
+        lp->acc = centre_accuracy(lp->xy, r->label, NULL, n, k, -1);
+        /* held out: two halves, each class's rows alternately in one and the other; fit on one,
+         * test on the other, and the other way round */
+        int *half = zs_xmalloc(sizeof(int) * (size_t)n), *fold = zs_xmalloc(sizeof(int) * (size_t)n);
+        int next[ZS_AN_MAX_CLASSES] = {0};
+        for (int i = 0; i < n; i++) fold[i] = r->label[i] >= 0 ? next[r->label[i]]++ % 2 : -1;
         float *m2 = zs_xmalloc(sizeof(float) * z), *d2 = zs_xmalloc(sizeof(float) * 2 * z);
         float *xy2 = zs_xmalloc(sizeof(float) * (size_t)n * 2);
         double info[2], sh, acc = 0;
         int folds = 0, spc;
         char msg[400];
         for (int f = 0; f < 2; f++) {
-            for (int i = 0; i < n; i++) half[i] = i % 2 != f ? r->label[i] : -1;
+            for (int i = 0; i < n; i++) half[i] = fold[i] >= 0 && fold[i] != f ? r->label[i] : -1;
             if (!lda_plane(job->mu, n, z, half, k, m2, d2, info, &sh, &spc, msg, sizeof msg)) continue;
             zs_latent_project(job->mu, n, z, m2, d2, 2, xy2);
-            double a = centre_accuracy(xy2, r->label, n, k, f);
+            double a = centre_accuracy(xy2, r->label, fold, n, k, f);
             if (isfinite(a)) acc += a, folds++;
         }
         lp->acc_held = folds == 2 ? acc / 2 : NAN;
-        free(half), free(m2), free(d2), free(xy2);
+        free(half), free(fold), free(m2), free(d2), free(xy2);
     }
     r->ms = (zs_now() - t0) * 1e3;
     r->cpu_ms = (thread_cpu() - c0) * 1e3;
