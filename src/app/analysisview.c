@@ -357,8 +357,8 @@ static void stats_centre(zs_app *a, ui_rect b)
             fh[i] = (float)s->norm_hist[i], ph2[i] = (float)s->prior_norm_hist[i];
             mx = fmax(mx, fmax(fh[i], ph2[i]));
         }
+        bars(ui, np, ph2, ZS_AN_BINS, mx, (ui_color){120, 124, 132, 255});   /* the prior's behind the faces' */
         bars(ui, np, fh, ZS_AN_BINS, mx, (ui_color){240, 160, 70, 255});
-        steps_line(ui, np, ph2, ZS_AN_BINS, mx, (ui_color){200, 202, 206, 255});
         vline(ui, np, s->norm_lo, s->norm_hi, sqrt((double)Z), st->text);
         zs_strf(buf, sizeof buf, "%.1f", s->norm_lo);
         ui_draw_text_in(ui, (ui_rect){np.x, np.y + np.h + 2, np.w, th}, buf, st->text_dim, -1);
