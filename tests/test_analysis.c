@@ -53,10 +53,12 @@ static void test_lda(void)
     CHECK(l.ndir == 1 && l.n == 2 * PER && l.count[0] == PER && l.count[1] == PER);
     double cu = l.ndir == 1 ? fabs(cosine(LZ, l.dir, u)) : 0;
     CHECKF(cu > 0.99, "two clusters: LDA direction . u = %.4f", cu);
+    if (getenv("ZS_TEST_VERBOSE")) fprintf(stderr, "LDA . u = %.5f\n", cu);
     CHECKF(l.shrinkage >= 0 && l.shrinkage <= 1 && l.ratio[0] > 0.5, "shrinkage %g ratio %g", l.shrinkage, l.ratio[0]);
     zs_pca p;
     CHECK(zs_pca_fit(x, 2 * PER, LZ, 2, &p) == ZS_OK);
     double pu = fabs(cosine(LZ, p.dir, u)), pe = fabs(cosine(LZ, p.dir, e0));
+    if (getenv("ZS_TEST_VERBOSE")) fprintf(stderr, "PCA1 . e0 = %.5f, . u = %.5f\n", pe, pu);
     CHECKF(pe > 0.99 && pu < 0.2, "PCA's first direction should be the nuisance: . e0 %.3f, . u %.3f", pe, pu);
     /* projection: (x - mean) . dir, the class means apart by ~2.5 */
     float *xy = malloc(sizeof(float) * 2 * PER);
