@@ -11,3 +11,5 @@ zs_add_test(test_gui_decoder test_gui_decoder.c
        ${CMAKE_SOURCE_DIR}/data/gallery.zsf
   TIMEOUT 120 LABELS "gui;threads")
 target_sources(test_gui_decoder PRIVATE ${CMAKE_SOURCE_DIR}/src/app/decoder.c)
+zs_add_test(test_gui_analyzer test_gui_analyzer.c TIMEOUT 120 LABELS "gui;threads")
+target_sources(test_gui_analyzer PRIVATE ${CMAKE_SOURCE_DIR}/src/app/analyzer.c)

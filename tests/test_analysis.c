@@ -11,8 +11,110 @@
 
 enum { N = 20000, Z = 6 };
 
+/* LDA on Gaussian clusters whose separating directions are known, beside
+ * a nuisance direction of large within-class variance that PCA picks. */
+static double cosine(int z, const float *a, const float *b)
+{
+    double ab = 0, aa = 0, bb = 0;
+    for (int j = 0; j < z; j++) ab += (double)a[j] * b[j], aa += (double)a[j] * a[j], bb += (double)b[j] * b[j];
+    return ab / sqrt(aa * bb);
+}
+
+static void test_lda(void)
+{
+    enum { LZ = 20, PER = 1500, LN = 3 * PER };
+    float *x = malloc(sizeof(float) * LN * LZ), u[LZ] = {0}, w[LZ] = {0}, e0[LZ] = {0};
+    int *lab = malloc(sizeof(int) * LN);
+    /* u and w orthonormal, both orthogonal to e0 (the nuisance, sd 8) */
+    for (int j = 1; j < LZ; j++) u[j] = (j % 3 == 1 ? 1.0f : j % 3 == 2 ? -0.5f : 0.25f);
+    double nu = 0;
+    for (int j = 0; j < LZ; j++) nu += u[j] * u[j];
+    for (int j = 0; j < LZ; j++) u[j] /= (float)sqrt(nu);
+    w[2] = 1, w[5] = -1;
+    double uw = u[2] - u[5];
+    for (int j = 0; j < LZ; j++) w[j] -= (float)(uw * u[j] / 1.0);
+    double nw = 0;
+    for (int j = 0; j < LZ; j++) nw += w[j] * w[j];
+    for (int j = 0; j < LZ; j++) w[j] /= (float)sqrt(nw);
+    e0[0] = 1;
+    for (int i = 0; i < LN; i++) {
+        int c = i / PER;
+        lab[i] = c;
+        for (int j = 0; j < LZ; j++) {
+            double v = zs_normal(21, (uint64_t)i * LZ + j) * (j == 0 ? 8 : 1);
+            if (c == 1) v += 2.5 * u[j];
+            if (c == 2) v += 2.5 * w[j];
+            x[(size_t)i * LZ + j] = (float)(v + 0.3 * j);   /* an offset: the mean is not 0 */
+        }
+    }
+    /* two classes: one direction, u */
+    zs_lda l;
+    CHECKF(zs_lda_fit(x, 2 * PER, LZ, lab, 2, -1, &l) == ZS_OK, "%s", zs_last_error());
+    CHECK(l.ndir == 1 && l.n == 2 * PER && l.count[0] == PER && l.count[1] == PER);
+    double cu = l.ndir == 1 ? fabs(cosine(LZ, l.dir, u)) : 0;
+    CHECKF(cu > 0.99, "two clusters: LDA direction . u = %.4f", cu);
+    if (getenv("ZS_TEST_VERBOSE")) fprintf(stderr, "LDA . u = %.5f\n", cu);
+    CHECKF(l.shrinkage >= 0 && l.shrinkage <= 1 && l.ratio[0] > 0.5, "shrinkage %g ratio %g", l.shrinkage, l.ratio[0]);
+    zs_pca p;
+    CHECK(zs_pca_fit(x, 2 * PER, LZ, 2, &p) == ZS_OK);
+    double pu = fabs(cosine(LZ, p.dir, u)), pe = fabs(cosine(LZ, p.dir, e0));
+    if (getenv("ZS_TEST_VERBOSE")) fprintf(stderr, "PCA1 . e0 = %.5f, . u = %.5f\n", pe, pu);
+    CHECKF(pe > 0.99 && pu < 0.2, "PCA's first direction should be the nuisance: . e0 %.3f, . u %.3f", pe, pu);
+    /* projection: (x - mean) . dir, the class means apart by ~2.5 */
+    float *xy = malloc(sizeof(float) * 2 * PER);
+    zs_latent_project(x, 2 * PER, LZ, l.mean, l.dir, 1, xy);
+    double m0 = 0, m1 = 0;
+    for (int i = 0; i < PER; i++) m0 += xy[i] / PER, m1 += xy[PER + i] / PER;
+    CHECKF(fabs(fabs(m1 - m0) - 2.5) < 0.15 && fabs(m0 + m1) < 0.15, "projected class means %g %g", m0, m1);
+    float one[2] = {3, 4}, dir2[4] = {1, 0, 0, 1}, mean2[2] = {1, 1}, got[2];
+    zs_latent_project(one, 1, 2, mean2, dir2, 2, got);
+    CHECK(got[0] == 2 && got[1] == 3);
+    zs_latent_project(one, 1, 2, NULL, dir2, 2, got);
+    CHECK(got[0] == 3 && got[1] == 4);
+    free(xy);
+    zs_lda_free(&l);
+    zs_pca_free(&p);
+
+    /* three classes: two directions spanning {u, w}; rows labelled -1 are left out */
+    int *lab3 = malloc(sizeof(int) * LN);
+    memcpy(lab3, lab, sizeof(int) * LN);
+    for (int i = 0; i < LN; i += 7) lab3[i] = -1;
+    CHECKF(zs_lda_fit(x, LN, LZ, lab3, 3, 0.05, &l) == ZS_OK, "%s", zs_last_error());
+    CHECK(l.ndir == 2 && l.n < LN && l.shrinkage == 0.05);
+    for (int d = 0; d < l.ndir; d++) {
+        double a = cosine(LZ, l.dir + d * LZ, u), b = cosine(LZ, l.dir + d * LZ, w);
+        CHECKF(sqrt(a * a + b * b) > 0.99, "direction %d lies outside span(u, w): %.4f", d, sqrt(a * a + b * b));
+    }
+    CHECK(l.ratio[0] >= l.ratio[1] && l.ratio[1] > 0);
+    zs_lda_free(&l);
+
+    /* degenerate input: errors with messages, never NaN */
+    CHECK(zs_lda_fit(x, LN, LZ, lab, 1, -1, &l) != ZS_OK && strstr(zs_last_error(), "2 classes"));
+    CHECK(l.dir == NULL);
+    CHECK(zs_lda_fit(x, PER, LZ, lab, 2, -1, &l) != ZS_OK && strstr(zs_last_error(), "class 1 of 2 has no rows"));
+    for (int i = 0; i < LN; i++) lab3[i] = -1;
+    CHECK(zs_lda_fit(x, LN, LZ, lab3, 2, -1, &l) != ZS_OK && strstr(zs_last_error(), "no rows"));
+    /* n < z: singular without shrinkage, fine with it */
+    int few[8] = {0, 0, 0, 0, 1, 1, 1, 1};
+    float *xs = malloc(sizeof(float) * 8 * LZ);
+    for (int i = 0; i < 8; i++) memcpy(xs + i * LZ, x + (size_t)(i < 4 ? i : PER + i) * LZ, sizeof(float) * LZ);
+    CHECKF(zs_lda_fit(xs, 8, LZ, few, 2, 0, &l) != ZS_OK && strstr(zs_last_error(), "singular"), "%s", zs_last_error());
+    CHECKF(zs_lda_fit(xs, 8, LZ, few, 2, -1, &l) == ZS_OK, "%s", zs_last_error());
+    int finite = l.ndir == 1;
+    for (int j = 0; j < LZ && finite; j++) finite = isfinite(l.dir[j]);
+    CHECKF(finite && l.shrinkage > 0, "n < z with shrinkage %g: finite %d", l.shrinkage, finite);
+    zs_lda_free(&l);
+    CHECK(zs_lda_fit(xs, 2, LZ, few + 3, 2, -1, &l) != ZS_OK && strstr(zs_last_error(), "more rows than classes"));
+    for (int i = 0; i < 8 * LZ; i++) xs[i] = (float)(i % LZ);   /* all rows the same */
+    CHECK(zs_lda_fit(xs, 8, LZ, few, 2, -1, &l) != ZS_OK && strstr(zs_last_error(), "no spread"));
+    xs[3] = NAN;
+    CHECK(zs_lda_fit(xs, 8, LZ, few, 2, -1, &l) != ZS_OK && strstr(zs_last_error(), "not finite"));
+    free(xs), free(lab3), free(lab), free(x);
+}
+
 int main(void)
 {
+    test_lda();
     /* x0 ~ N(2, 1); x1 = 1 + 0.8 (x0 - 2) + 0.6 e (r = 0.8); x2 ~ N(0, 0.25);
      * x3 = -x2 + 0.05 e' (r ~ -0.995); x4 = 0.5 (no spread); x5 ~ N(0, 9) */
     float *mu = malloc(sizeof(float) * N * Z);

@@ -67,11 +67,19 @@
  *       partial one ("GLASSES") works;
  *   (n) --ui-scale 2: the same window in logical pixels, twice the drawable
  *       pixels, every rectangle doubled, clicks and drags land on the same
- *       widgets, and the face drawn at 2x is still decode(...).
+ *       widgets, and the face drawn at 2x is still decode(...);
+ *   (o) the Analysis tab: its statistics are zs_latent_stats of the gallery
+ *       encoded by libzspace (centre, strongest pair), the component strip,
+ *       norms and heatmap drew (not flat; the heatmap's diagonal red); the
+ *       projection map drew and differs between PCA and LDA, LDA separates
+ *       the hair colours better than PCA; hovering a point names that face
+ *       and clicking it makes it the current face; after training and "Use
+ *       these weights" the tab recomputes with the new weights' latents.
  *
  * usage: test_gui ZSPACE_EXE SOURCE_DIR
  */
 #include "testutil.h"
+#include "zspace/analysis.h"
 #include "zspace/latent.h"
 #include "zspace/trainer.h"
 
@@ -561,7 +569,7 @@ static const char *PHOTO_SCRIPT =
     "print rect image/crop\n"
     "print rect image/edit\n"
     "screenshot %1$s/p_load.png\n"
-    "wheel scroll/attributes -5\n"
+    "wheel scroll/attributes -7\n"   /* below the photo box and the two rows of tabs */
     "wait 1\n"
     "drag slider/Smiling slider/Smiling@0.75,0.5 8\n"
     "sync\n"
@@ -1681,6 +1689,128 @@ static int wanted(const char *part)
     return 0;
 }
 
+/* ---- (o) the Analysis tab ---------------------------------------------------------------- */
+static const char *ANALYSIS_SCRIPT =
+    "sync\n"
+    "click tab/Analysis\n"
+    "sync\n"
+    "echo stats\n"
+    "print analysis\n"
+    "print rect plot/components\n"
+    "print rect plot/norms\n"
+    "print rect image/heatmap\n"
+    "screenshot %1$s/an_stats.png\n"
+    "click tab/Projection\n"
+    "sync\n"
+    "echo pca\n"
+    "print analysis\n"
+    "print rect plot/map\n"
+    "screenshot %1$s/an_pca.png\n"
+    "click tab/LDA\n"
+    "sync\n"
+    "echo lda\n"
+    "print analysis\n"
+    "screenshot %1$s/an_lda.png\n"
+    "move point/pick\n"
+    "wait 2\n"
+    "echo hover\n"
+    "print analysis\n"
+    "click point/pick\n"
+    "sync\n"
+    "echo picked\n"
+    "print analysis\n"
+    "print state\n"
+    "click tab/Train\n"
+    "click button/Start\n"
+    "wait_train 3\n"
+    "click button/Pause\n"
+    "wait_state paused\n"
+    "click button/Use_these_weights\n"
+    "sync\n"
+    "click tab/Analysis\n"
+    "sync\n"
+    "echo retrained\n"
+    "print analysis\n"
+    "print train\n"
+    "click tab/Train\n"
+    "click button/Stop\n"
+    "wait_state idle\n"
+    "key ctrl+Q\n";
+
+static double field(const char *sec, const char *key)
+{
+    const char *p = strstr(sec, key);
+    return p ? atof(p + strlen(key)) : NAN;
+}
+
+static void test_analysis(lib *L)
+{
+    char script[4096], path[600], args[1024], *out, *err;
+    snprintf(script, sizeof script, ANALYSIS_SCRIPT, g_tmp);
+    snprintf(path, sizeof path, "%s/analysis.txt", g_tmp);
+    write_text(path, script);
+    snprintf(args, sizeof args, "--train-batch 16 --script %s", path);
+    double t0 = zs_now();
+    int rc = run_gui("analysis", args, &out, &err);
+    fprintf(stderr, "analysis: %.1f s\n", zs_now() - t0);
+    CHECKF(rc == 0, "exit code %d; stderr: %s", rc, err);
+    char *st = section(out, "stats"), *sp = section(out, "pca"), *sl = section(out, "lda"), *sh = section(out, "hover");
+    char *sk = section(out, "picked"), *sr = section(out, "retrained");
+    int n = zs_cache_count(L->cache);
+    CHECKF(strstr(st, "have=1 ok=1") && state_int(st, " n=") == n && state_int(st, " z=") == L->Z &&
+               state_int(st, " k=") == 5,
+           "the statistics are not there: %s", st);
+
+    /* the same statistics from libzspace */
+    float *mu = zs_xmalloc(sizeof(float) * (size_t)n * L->Z), *x = zs_xmalloc(sizeof(float) * 3 * L->S * L->S);
+    for (int i = 0; i < n; i++) {
+        zs_face_to_chw(zs_cache_pixels(L->cache, i), L->S, x, 0);
+        zs_vae_encode(L->inf, x, 1, mu + (size_t)i * L->Z, NULL);
+    }
+    zs_latent_stats ls;
+    CHECK(zs_latent_stats_compute(mu, n, L->Z, 40, 7, &ls) == ZS_OK);
+    int pair[2];
+    double pr;
+    zs_latent_top_pairs(&ls, 1, pair, &pr);
+    char want[64];
+    snprintf(want, sizeof want, "analysis_pairs %d-%d:%.3f", pair[0], pair[1], pr);
+    CHECKF(fabs(field(st, "centre=") - ls.centre_norm) < 1e-3 && strstr(st, want),
+           "centre %.4f (libzspace %.4f), want the pair '%s' in: %s", field(st, "centre="), ls.centre_norm, want, st);
+    zs_latent_stats_free(&ls);
+    free(mu), free(x);
+
+    zs_image shot, pca, lda;
+    rect rc_comp, rc_norm, rc_heat, rc_map;
+    if (load_png("an_stats.png", &shot) && get_rect(st, "plot/components", &rc_comp) &&
+        get_rect(st, "plot/norms", &rc_norm) && get_rect(st, "image/heatmap", &rc_heat)) {
+        double s1 = region_std(&shot, rc_comp), s2 = region_std(&shot, rc_norm), s3 = region_std(&shot, rc_heat);
+        CHECKF(s1 > 10 && s2 > 10 && s3 > 3, "a statistics plot looks empty: std %.1f %.1f %.1f", s1, s2, s3);
+        int c = L->Z / 2, cx = rc_heat.x + (2 * c + 1) * rc_heat.w / (2 * L->Z),
+            cy = rc_heat.y + (2 * c + 1) * rc_heat.h / (2 * L->Z);
+        const uint8_t *px = shot.rgb + ((size_t)cy * shot.w + cx) * 3;
+        CHECKF(px[0] > 200 && px[1] < 120 && px[2] < 120, "the heatmap's diagonal (r = 1) is %d %d %d, not red", px[0],
+               px[1], px[2]);
+        free(shot.rgb);
+    } else CHECKF(0, "no statistics screenshot or rectangles: %s", st);
+    if (load_png("an_pca.png", &pca) && load_png("an_lda.png", &lda) && get_rect(sp, "plot/map", &rc_map)) {
+        double sd = region_std(&pca, rc_map), d = region_diff(&pca, &lda, rc_map);
+        CHECKF(sd > 5 && d > 1, "the map: std %.1f, PCA vs LDA differ by %.2f", sd, d);
+        free(pca.rgb), free(lda.rgb);
+    } else CHECKF(0, "no map screenshots: %s", sp);
+    double apca = field(sl, "analysis_sep pca="), alda = field(sl, "lda="), held = field(sl, "held=");
+    CHECKF(alda > apca + 0.1 && held > apca && strstr(sl, "lda_ok=1") && strstr(sl, "Black_Hair=") &&
+               strstr(sl, "Bald="),
+           "LDA should separate the hair colours better than PCA: %s", sl);
+    int pick = state_int(sl, "pick=");
+    CHECKF(pick >= 0 && state_int(sh, "hover=") == pick, "hovering face %d: %s", pick, sh);
+    CHECKF(state_int(sk, "face=") == pick && pick != 0, "clicking face %d's point: %s", pick, sk);
+    long step = (long)field(sr, " step=");
+    CHECKF(step >= 3 && field(sr, "gen=") > field(sk, "gen=") && strstr(sr, "have=1 ok=1") &&
+               fabs(field(sr, "centre=") - field(st, "centre=")) > 1e-6,
+           "after Use these weights the tab should recompute with them: %s", sr);
+    free(st), free(sp), free(sl), free(sh), free(sk), free(sr), free(out), free(err);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -1723,6 +1853,7 @@ int main(int argc, char **argv)
     PART(axes, test_axes(&L));
     PART(search, test_search(&L));
     PART(hidpi, test_hidpi(&L));
+    PART(analysis, test_analysis(&L));
 #undef PART
 
     zs_attr_vectors_free(&L.attrs);

@@ -57,6 +57,40 @@ zs_status zs_latent_stats_write(const zs_latent_stats *s, const char *dir);
 /* The four lines of summary.txt, to any stream. */
 void zs_latent_stats_summary(const zs_latent_stats *s, FILE *f);
 
+/* ---- linear discriminant analysis (src/latent/lda.c) ------------------------
+ * The directions that best separate labelled groups of latents (e.g. the
+ * hair colours): the generalised eigenvectors of the between-class scatter
+ * Sb against the within-class scatter Sw, Sb v = l Sw v, largest l first.
+ * Sw is shrunk towards a multiple of the identity, (1 - a) Sw + a tr(Sw)/z I,
+ * since z is ~100 and groups can be small; a < 0 picks a by the Ledoit-Wolf
+ * formula. Solved by Cholesky whitening (Sw = L L^T, M = L^-1 Sb L^-T) and
+ * the symmetric eigen-solver of the principal directions.
+ *
+ *     int label[n];                      // 0..k-1, or -1: left out
+ *     zs_lda l;
+ *     if (zs_lda_fit(mu, n, z, label, k, -1, &l) != ZS_OK) puts(zs_last_error());
+ *     zs_latent_project(mu, n, z, l.mean, l.dir, l.ndir, xy);   // (n, ndir)
+ *     zs_lda_free(&l);
+ */
+typedef struct zs_lda {
+    int z, k, ndir;         /* ndir = min(k - 1, z) directions */
+    float *dir;             /* (ndir, z) unit length, largest ratio first, largest component positive */
+    double *ratio;          /* (ndir) between- over within-class variance along each (the eigenvalue) */
+    float *mean;            /* (z) mean of the labelled rows */
+    float *class_mean;      /* (k, z) */
+    int *count;             /* (k) rows of each class */
+    int n;                  /* labelled rows used */
+    double shrinkage;       /* the a that was used */
+} zs_lda;
+/* x (n, z); label (n) in 0..k-1 or -1 (row left out). Errors (with a message
+ * naming the problem, never NaN directions): k < 2, a class without rows,
+ * no more labelled rows than classes, non-finite input, no within-class
+ * spread, or a singular Sw without shrinkage (e.g. fewer rows than z). */
+zs_status zs_lda_fit(const float *x, int n, int z, const int *label, int k, double shrinkage, zs_lda *out);
+void zs_lda_free(zs_lda *l);
+/* out (n, ndir): (x_i - mean) . dir_j (mean NULL: 0). */
+void zs_latent_project(const float *x, int n, int z, const float *mean, const float *dir, int ndir, float *out);
+
 /* ---- group means ------------------------------------------------------------ */
 /* mean (z) of the latents of the split's faces whose labels match q (all of
  * the split's faces for an empty query). Returns how many; 0 leaves mean

@@ -14,6 +14,9 @@
  * sliders' histograms and the principal directions (sliders.c). The UI
  * thread only sums the slider edit (50 directions of z floats), computes
  * lerp/slerp and draws samples (a few hundred floats) and uploads results.
+ * The Analysis tab's statistics, PCA and LDA run on a thread of their own
+ * (analyzer.c, niced: a slider's face comes first), newest job wins, from a
+ * copy of the gallery's latents.
  *
  * Cores and OpenBLAS. OpenBLAS's thread count is process-wide, so zspace
  * sets it to 1 once, when it loads the library (zs_blas_init in
@@ -296,6 +299,7 @@ static void load_data(zs_app *a)
         zs_sliders_update_dirs(a);
         start_fit(a);
     }
+    a->an = zs_anview_create(a, wake_ui);
     int S = a->S ? a->S : 64;
     uint8_t *black = zs_xcalloc((size_t)S * S, 3);
     a->tex_orig = zs_tex_create(S, S, black, a->nearest);
@@ -759,6 +763,7 @@ static void take_batches(zs_app *a)
         a->fitting = 0;
         if (f.ok) {
             zs_sliders_take_fit(a, &f);
+            zs_anview_data_changed(a);   /* new latents (new weights): the Analysis tab recomputes */
             if (a->tab == ZS_TAB_SAMPLE && a->sample_fitted)
                 zs_app_message(a, 0, "Sample: Gaussian fitted to %d encoded gallery faces in %.0f ms", f.n, f.ms);
         } else {
@@ -936,6 +941,7 @@ static void take_result(zs_app *a)
     take_photo(a);
     take_batches(a);
     take_train(a);
+    zs_anview_frame(a, 1);   /* its newest result, in time for this frame */
     zs_decode_result res;
     if (!a->dec || !zs_decoder_poll(a->dec, &res)) return;
     a->stamp_shown = res.stamp;
@@ -948,6 +954,7 @@ static void take_result(zs_app *a)
     memcpy(a->cur_z, res.z, sizeof(float) * (size_t)a->model->cfg.z);
     a->cur_z_key = res.face_key;
     zs_sliders_update_markers(a);
+    zs_anview_track(a);
     zs_tex_update(a->tex_edit, 0, 0, a->S, a->S, res.rgb);
     memcpy(a->edit_rgb, res.rgb, (size_t)a->S * a->S * 3);
     a->have_edit = 1;
@@ -1209,6 +1216,7 @@ static void frame(zs_app *a, double t0)
     zs_view_build(a);   /* widgets may change the sliders or the face ... */
     post_request(a);    /* ... and the newest state goes to the worker at once */
     post_batches(a);
+    zs_anview_frame(a, 0);
     busy = busy || (a->dec && zs_decoder_get_stats(a->dec).busy);   /* a decode was in flight this frame */
     /* only what changed is drawn; an unchanged picture is not even shown again (the window keeps it) */
     if (a->expose) a->render.full = 1;
@@ -1264,6 +1272,7 @@ static void shutdown_app(zs_app *a)
     if (a->train_cache) zs_cache_close(a->train_cache);
     zs_tex_free(a->tex_train);
     zs_decoder_destroy(a->dec);   /* joins the worker */
+    zs_anview_destroy(a->an);     /* joins the analysis worker */
     if (a->script) zs_script_free(a->script);
     zs_tex_free(a->tex_thumbs);
     zs_tex_free(a->tex_orig);
@@ -1371,7 +1380,9 @@ int zs_cmd_gui(int argc, char **argv)
                    "on start: --session FILE, default $XDG_CONFIG_HOME/zspace/session (~/.config/zspace/session).\n"
                    "Train tab: trains a copy of the model in the background on --data FACES.zsf (its train\n"
                    "split) or, without it, on the gallery's faces; Save checkpoint, Use these weights (the\n"
-                   "explorer then edits with them) and Recompute attribute vectors.\n\n"
+                   "explorer then edits with them) and Recompute attribute vectors.\n"
+                   "Analysis tab: statistics of the encoded gallery (components, norms, correlations) and a\n"
+                   "PCA or LDA map of its faces coloured by attribute groups (hover: the face; click: current).\n\n"
                    "Test mode: --script FILE replays synthetic events (see src/app/script.c),\n"
                    "--screenshot OUT.png writes the last frame, --frames N quits after N frames,\n"
                    "--decode-delay MS slows the decoder down (to show the UI does not wait for it),\n"

@@ -31,6 +31,7 @@ typedef struct zs_app_paths { char shaders[PATH_MAX], assets[PATH_MAX], data[PAT
 void zs_app_find_paths(zs_app_paths *p, const char *data_dir);
 
 typedef struct zs_script zs_script;
+typedef struct zs_anview zs_anview;   /* the Analysis tab (analysisview.c) */
 
 /* A session file's contents (session.c). */
 typedef struct zs_session {
@@ -154,6 +155,8 @@ typedef struct zs_app {
     ui_scroll cos_scroll;
     int photo_reload;                    /* the photo is read again for a new decoder: stay on this tab */
 
+    zs_anview *an;                       /* the Analysis tab: its worker and what it shows */
+
     /* the status line's message: what the last action did */
     char message[700];
     int message_err;
@@ -240,7 +243,7 @@ void zs_app_save(zs_app *a);
 /* The Photo tab's picture is shown (else the gallery face's). */
 int zs_app_photo_mode(const zs_app *a);
 uint64_t zs_app_face_key(const zs_app *a);   /* decoder key of what the centre should show */
-enum { ZS_TAB_ATTRS, ZS_TAB_PHOTO, ZS_TAB_INTERP, ZS_TAB_SAMPLE, ZS_TAB_TRAIN, ZS_NTABS };
+enum { ZS_TAB_ATTRS, ZS_TAB_PHOTO, ZS_TAB_INTERP, ZS_TAB_SAMPLE, ZS_TAB_TRAIN, ZS_TAB_ANALYSIS, ZS_NTABS };
 #define ZS_NSAMPLES 16
 #define ZS_SAMPLE_KEY(n) ((1ull << 62) | (uint64_t)(n))
 /* Sample: make grid cell i the current face. */
@@ -274,6 +277,18 @@ int zs_sliders_edited(const zs_app *a);
 float *zs_sliders_value(zs_app *a, int i);  /* slider i's strength (attributes, then principal directions) */
 void zs_gallery_search(zs_app *a);           /* parse the search box, fill shown */
 int zs_gallery_step(const zs_app *a, int step);   /* the shown face before (-1) / after (+1) the current one */
+/* analysisview.c: the Analysis tab (statistics and the projection map) */
+zs_anview *zs_anview_create(zs_app *a, void (*wake)(void *));
+void zs_anview_destroy(zs_anview *v);
+void zs_anview_data_changed(zs_app *a);     /* the gallery's latents changed (a new fit) */
+void zs_anview_track(zs_app *a);            /* a new edited latent for the current face (its path) */
+/* Before a frame is built: take the newest result (take_result), post a job when one is due; after
+ * it (take_result 0): post what the frame's clicks asked for. */
+void zs_anview_frame(zs_app *a, int take_result);
+int zs_anview_busy(const zs_app *a);        /* a job is pending or due */
+void zs_anview_centre(zs_app *a, ui_rect body);
+void zs_anview_panel(zs_app *a);
+void zs_anview_print(const zs_app *a);      /* script: print analysis */
 /* session.c */
 void zs_session_path(zs_app *a);
 void zs_session_load(zs_app *a);    /* before the window opens: size and files */

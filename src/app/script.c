@@ -22,6 +22,8 @@
  *   print sliders|state|photo|interp|sample|train|timing|rect NAME    to stdout (rect in drawable pixels)
  *   print axis NAME      slider NAME's (Smiling, PC1) value, marker, origin and histogram counts
  *   print gallery        the faces the search shows (and its message); print pca: the directions' variances
+ *   print analysis       the Analysis tab: its result's statistics, groups, separation, hover and a point
+ *                        ("point/pick", a face apart from the others) a script can click
  *   wait_train N         wait until training reached step N and the grid shows that step's weights
  *   wait_state NAME      wait until the trainer is idle|running|paused|done|failed (and no stop/save is on)
  *   sleep MS             let MS milliseconds pass (frames go on)
@@ -315,6 +317,8 @@ static void print(zs_script *s, zs_app *a, const cmd *c)
                a->have_pca ? a->pca.total_var : 0.0);
         for (int j = 0; a->have_pca && j < a->pca.k; j++) printf(" %.6f", (double)a->pca.var[j]);
         printf("\n");
+    } else if (strcmp(c->a, "analysis") == 0) {
+        zs_anview_print(a);
     } else if (strcmp(c->a, "timing") == 0) {
         double all[4], busy[4];
         int n = frame_stats(a, 0, all), nb = frame_stats(a, 1, busy);
@@ -338,7 +342,7 @@ static int idle(const zs_app *a)
         if ((a->batch_dirty[c] && (c != ZS_CH_SAMPLES || a->tab == ZS_TAB_SAMPLE)) ||
             a->batch_shown[c] != a->batch_posted[c])
             return 0;
-    if (a->fitting) return 0;
+    if (a->fitting || zs_anview_busy(a)) return 0;
     if (a->tview.saving || a->tview.stopping || a->tview.recomputing) return 0;
     return !a->dirty && a->stamp_shown == a->stamp_posted && !a->photo_loading && !a->saving &&
            !(a->dec && zs_decoder_get_stats(a->dec).busy);

@@ -545,6 +545,13 @@ int ui_image_grid(ui_ctx *ui, const char *name, const ui_image *images, int n, i
 }
 
 /* ---- line plot ----------------------------------------------------------------------------------------- */
+int ui_area(ui_ctx *ui, const char *name, ui_rect r)
+{
+    ui_id id = ui_get_id(ui, name) ^ 0x3c1du;
+    name2(ui, "area", name, r);
+    return clicked(ui, id, control(ui, id, r));
+}
+
 void ui_plot(ui_ctx *ui, const char *name, const float *x, const float *y, int n, const char *title, ui_color c,
              const char *fmt)
 {

@@ -190,6 +190,10 @@ void ui_end_scroll(ui_ctx *ui);
 int ui_image_grid(ui_ctx *ui, const char *name, const ui_image *images, int n, int cell, int selected,
                   int reveal);
 
+/* An invisible clickable area at r (a map, a strip of bars): 1 when a press
+ * and its release were both over it. Recorded as "area/NAME". */
+int ui_area(ui_ctx *ui, const char *name, ui_rect r);
+
 /* A line plot in the next layout cell: the polyline of (x[i], y[i]), x
  * increasing, scaled to the data's range, drawn one pixel column at a time
  * (rectangles only); the title top left, y's max and min at the top and

@@ -13,7 +13,9 @@
  * Tabs (right): Attributes; Photo (path box, keep detail, save, and the
  * same sliders: the centre shows the photo's crop and its edit, or the
  * photo and its keep-detail edit); Interpolate (the centre shows A, the
- * face at t, B and the strip); Sample (the centre shows the 4 x 4 grid).
+ * face at t, B and the strip); Sample (the centre shows the 4 x 4 grid);
+ * Train; Analysis (analysisview.c: statistics of the encoded gallery, or
+ * its PCA / LDA map).
  * What the sliders edit (a->src) is a gallery face, the photo or a sample.
  */
 #include "app_impl.h"
@@ -378,6 +380,10 @@ static void centre_panel(zs_app *a, ui_rect r)
     }
     if (a->tab == ZS_TAB_SAMPLE) {
         sample_centre(a);
+        return;
+    }
+    if (a->tab == ZS_TAB_ANALYSIS) {
+        zs_anview_centre(a, ui->lay.body);
         return;
     }
     /* two faces side by side, as large as fits, in whole multiples of the
@@ -782,14 +788,22 @@ static void train_tab(zs_app *a)
 static void right_panel(zs_app *a, ui_rect r)
 {
     ui_ctx *ui = a->ui;
-    static const char *const tabs[ZS_NTABS] = {"Attributes", "Photo", "Interpolate", "Sample", "Train"};
+    static const char *const tabs[ZS_NTABS] = {"Attributes", "Photo", "Interpolate", "Sample", "Train", "Analysis"};
     ui_panel(ui, r);
-    ui_layout_row(ui, 1, NULL, 26);
-    if (ui_tabs(ui, tabs, ZS_NTABS, &a->tab)) {
-        if (a->tab == ZS_TAB_PHOTO && a->have_photo) a->src = ZS_SRC_PHOTO;
-        a->dirty = 1;
+    /* two rows of tabs: six names do not fit one row of the panel readably */
+    int per_row = (ZS_NTABS + 1) / 2;
+    for (int row = 0; row * per_row < ZS_NTABS; row++) {
+        int first = row * per_row, n = ZS_NTABS - first < per_row ? ZS_NTABS - first : per_row;
+        int sel = a->tab >= first && a->tab < first + n ? a->tab - first : -1;
+        ui_layout_row(ui, 1, NULL, 26);
+        if (ui_tabs(ui, tabs + first, n, &sel)) {
+            a->tab = first + sel;
+            if (a->tab == ZS_TAB_PHOTO && a->have_photo) a->src = ZS_SRC_PHOTO;
+            a->dirty = 1;
+        }
     }
     if (a->tab == ZS_TAB_PHOTO) photo_tab(a);
+    else if (a->tab == ZS_TAB_ANALYSIS) zs_anview_panel(a);
     else if (a->tab == ZS_TAB_INTERP) interp_tab(a);
     else if (a->tab == ZS_TAB_SAMPLE) sample_tab(a);
     else if (a->tab == ZS_TAB_TRAIN) train_tab(a);

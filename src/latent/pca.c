@@ -3,14 +3,14 @@
  * short, needs no LAPACK and is exact enough for z of a few hundred (the
  * explorer calls it once, on its worker, for ~500 latents of z = 128). */
 #include "zspace/latent.h"
+#include "eigen.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Eigen-decomposition of the symmetric n x n matrix a (destroyed): the
- * eigenvalues in w (n), the eigenvectors in the columns of v (n x n). */
-static void jacobi_eigen(int n, double *a, double *w, double *v)
+/* eigen.h */
+void zs_jacobi_eigen(int n, double *a, double *w, double *v)
 {
     for (int i = 0; i < n; i++)
         for (int j = 0; j < n; j++) v[(size_t)i * n + j] = i == j;
@@ -75,7 +75,7 @@ zs_status zs_pca_fit(const float *x, int n, int z, int k, zs_pca *p)
     }
 
     double *w = zs_xmalloc(sizeof(double) * (size_t)z), *v = zs_xmalloc(sizeof(double) * (size_t)z * z);
-    jacobi_eigen(z, cov, w, v);
+    zs_jacobi_eigen(z, cov, w, v);
     int *order = zs_xmalloc(sizeof(int) * (size_t)z);
     for (int i = 0; i < z; i++) order[i] = i;
     for (int i = 1; i < z; i++)   /* largest variance first */
