@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "app/decoder.h"
@@ -100,7 +101,12 @@ int main(int argc, char **argv)
             }
         }
     }
+    /* the worker marks itself idle and wakes the UI just after it publishes
+     * its result: on a loaded machine give it a moment (bounded) to do so */
     zs_decoder_stats st = zs_decoder_get_stats(d);
+    for (t0 = zs_now(); (st.busy || atomic_load(&g_wakes) != st.served) && zs_now() - t0 < 10;
+         st = zs_decoder_get_stats(d))
+        usleep(1000);
     fprintf(stderr, "posted %ld served %ld dropped %ld; %d results polled, slowest poll %.3f ms, %d wake-ups\n",
             st.posted, st.served, st.dropped, results, max_poll_ms, atomic_load(&g_wakes));
     CHECKF(last_seen == (uint64_t)N, "the newest request (stamp %d) never came back (last %llu)", N,
