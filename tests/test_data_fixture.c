@@ -222,10 +222,11 @@ int fx_make_celeba(const char *root, const fx_celeba *c)
     for (int id = 1; id <= c->rows; id++) {
         an += (size_t)snprintf(a + an, cap - an, c->csv ? "%06d.jpg" : "%06d.jpg ", id);
         for (int k = 0; k < ZS_NATTR; k++)
-            an += (size_t)snprintf(a + an, cap - an, c->csv ? ",%d" : " %2d", fx_attr_value(id, k));
+            an += (size_t)snprintf(a + an, cap - an, c->csv ? ",%d" : " %2d",
+                                   c->attr ? (c->attr(id, k) > 0 ? 1 : -1) : fx_attr_value(id, k));
         an += (size_t)snprintf(a + an, cap - an, "\r\n");
         pn += (size_t)snprintf(p + pn, cap - pn, c->csv ? "%06d.jpg,%d\r\n" : "%06d.jpg %d\r\n", id,
-                               fx_partition_of(id));
+                               c->partition ? c->partition(id) : fx_partition_of(id));
     }
     char *ap = fx_path(root, c->csv ? "list_attr_celeba.csv" : "list_attr_celeba.txt");
     char *pp = fx_path(root, c->csv ? "list_eval_partition.csv" : "list_eval_partition.txt");
@@ -237,9 +238,11 @@ int fx_make_celeba(const char *root, const fx_celeba *c)
     /* images */
     int w = c->img_size_w ? c->img_size_w : 178, h = c->img_size_h ? c->img_size_h : 218;
     for (int i = 0; i < c->n_images && rc == 0; i++) {
-        uint8_t *pic = fx_picture(w, h, c->images[i]);
+        uint8_t *pic;
+        if (c->picture) c->picture(c->images[i], w, h, pic = zs_xmalloc((size_t)w * h * 3));
+        else pic = fx_picture(w, h, c->images[i]);
         size_t len;
-        uint8_t *jpg = fx_jpeg(pic, w, h, 3, 85, 0, &len);
+        uint8_t *jpg = fx_jpeg(pic, w, h, 3, c->quality ? c->quality : 85, 0, &len);
         char name[32];
         snprintf(name, sizeof name, "%06d.jpg", c->images[i]);
         char *path = fx_path(img_dir, name);
@@ -250,6 +253,22 @@ int fx_make_celeba(const char *root, const fx_celeba *c)
     }
     free(img_dir);
     return rc;
+}
+
+int fx_make_celeba_cache(const char *root, const fx_celeba *c, const char *cache_path, zs_cache **out)
+{
+    if (fx_make_celeba(root, c) != 0) return -1;
+    zs_index ix;
+    if (zs_index_open(&ix, root) != ZS_OK) {
+        fprintf(stderr, "%s\n", zs_last_error());
+        return -1;
+    }
+    zs_prepare_report rep;
+    zs_status st = zs_cache_build(&ix, cache_path, &(zs_prepare_desc){.size = 64, .threads = 2}, &rep);
+    zs_index_free(&ix);
+    if (st == ZS_OK) st = zs_cache_open(out, cache_path);
+    if (st != ZS_OK) fprintf(stderr, "%s\n", zs_last_error());
+    return st == ZS_OK ? 0 : -1;
 }
 
 int fx_run(const char *cmd, char **output)

@@ -43,7 +43,17 @@ typedef struct fx_celeba {
     int csv;                 /* Kaggle .csv annotations instead of .txt */
     int nested;              /* images in img_align_celeba/img_align_celeba */
     int img_size_w, img_size_h;   /* 0 -> 178 x 218 */
+    /* optional, in place of the defaults above: the picture of image id
+     * (w*h*3 RGB to fill), its attribute values (+1/-1) and its partition */
+    void (*picture)(int id, int w, int h, uint8_t *rgb);
+    int (*attr)(int id, int a);
+    int (*partition)(int id);
+    int quality;                  /* JPEG quality; 0 -> 85 */
 } fx_celeba;
+/* A CelebA-shaped directory of `n` images with ids 1..n made by the
+ * callbacks above (any may be NULL), built into a 64-pixel face cache at
+ * cache_path; the cache is opened into *out. 0 on success. */
+int fx_make_celeba_cache(const char *root, const fx_celeba *c, const char *cache_path, zs_cache **out);
 int fx_attr_value(int id, int a);
 int fx_partition_of(int id);
 int fx_make_celeba(const char *root, const fx_celeba *c);   /* 0 on success */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "test_data_fixture.h"
 #include "testutil.h"
 #include "zspace/features.h"
 #include "zspace/st.h"
@@ -267,64 +268,37 @@ static void test_vae_with_feature_loss(void)
 /* Faces whose attribute 0 is brightness and attribute 20 (Male) a red or
  * blue tint (with stripes across or along); the rest follow the id. Partition: every 5th face is val. */
 enum { NFACES = 200 };
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (!f) abort();
-    fputs(text, f);
-    fclose(f);
-}
-
 static int bright(int i) { return (i * 37) % 11 < 5; }
 static int horiz(int i) { return (i * 53) % 7 < 3; }
+
+/* faces with a learnable attribute 0 (bright) and 20 (stripes run across) */
+static void feat_picture(int i, int w, int h, uint8_t *rgb)
+{
+    double base = bright(i) ? 170 : 80;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            for (int c = 0; c < 3; c++) {
+                double v = base + 40 * sin(0.4 * (horiz(i) ? y : x) + i) + 10 * sin(0.05 * (x + y) * (c + 1)) +
+                           (c == 0 ? 1 : c == 2 ? -1 : 0) * (horiz(i) ? 30 : -30);
+                rgb[((size_t)y * w + x) * 3 + c] = (uint8_t)fmin(255, fmax(0, v));
+            }
+}
+static int feat_attr(int i, int a) { return a == 0 ? bright(i) : a == 20 ? horiz(i) : (i + a) % 3 == 0; }
+static int feat_partition(int i) { return i % 5 == 0 ? 1 : 0; }
 
 static zs_cache *make_cache(void)
 {
     char dir[600], p[700];
     snprintf(dir, sizeof dir, "%s/celeba", zs_test_tmpdir());
-    mkdir(dir, 0777);
-    snprintf(p, sizeof p, "%s/img_align_celeba", dir);
-    mkdir(p, 0777);
-    size_t cap = 1 << 17, len = 0, plen = 0;
-    char *attr = malloc(cap), *part = malloc(cap);
-    len += (size_t)snprintf(attr + len, cap - len, "%d\n", NFACES);
-    for (int a = 0; a < ZS_NATTR; a++) len += (size_t)snprintf(attr + len, cap - len, "%s ", zs_attr_names[a]);
-    len += (size_t)snprintf(attr + len, cap - len, "\n");
-    zs_image im = {178, 218, malloc(178 * 218 * 3)};
-    for (int i = 1; i <= NFACES; i++) {
-        double base = bright(i) ? 170 : 80;
-        for (int y = 0; y < im.h; y++)
-            for (int x = 0; x < im.w; x++)
-                for (int c = 0; c < 3; c++) {
-                    double v = base + 40 * sin(0.4 * (horiz(i) ? y : x) + i) + 10 * sin(0.05 * (x + y) * (c + 1)) +
-                               (c == 0 ? 1 : c == 2 ? -1 : 0) * (horiz(i) ? 30 : -30);
-                    im.rgb[((size_t)y * im.w + x) * 3 + c] = (uint8_t)fmin(255, fmax(0, v));
-                }
-        snprintf(p, sizeof p, "%s/img_align_celeba/%06d.jpg", dir, i);
-        if (zs_image_write_jpeg(p, &im, 90) != ZS_OK) abort();
-        len += (size_t)snprintf(attr + len, cap - len, "%06d.jpg", i);
-        for (int a = 0; a < ZS_NATTR; a++) {
-            int v = a == 0 ? bright(i) : a == 20 ? horiz(i) : (i + a) % 3 == 0;
-            len += (size_t)snprintf(attr + len, cap - len, " %d", v ? 1 : -1);
-        }
-        len += (size_t)snprintf(attr + len, cap - len, "\n");
-        plen += (size_t)snprintf(part + plen, cap - plen, "%06d.jpg %d\n", i, i % 5 == 0 ? 1 : 0);
-    }
-    snprintf(p, sizeof p, "%s/list_attr_celeba.txt", dir);
-    write_text(p, attr);
-    snprintf(p, sizeof p, "%s/list_eval_partition.txt", dir);
-    write_text(p, part);
-    free(attr);
-    free(part);
-    free(im.rgb);
-    zs_index ix;
-    if (zs_index_open(&ix, dir) != ZS_OK) abort();
     snprintf(p, sizeof p, "%s/feat.zsf", zs_test_tmpdir());
-    zs_prepare_report rep;
-    if (zs_cache_build(&ix, p, &(zs_prepare_desc){.size = 64, .threads = 2}, &rep) != ZS_OK) abort();
-    zs_index_free(&ix);
+    int ids[NFACES];
+    for (int i = 0; i < NFACES; i++) ids[i] = i + 1;
     zs_cache *c;
-    if (zs_cache_open(&c, p) != ZS_OK) abort();
+    if (fx_make_celeba_cache(dir,
+                             &(fx_celeba){.rows = NFACES, .images = ids, .n_images = NFACES, .picture = feat_picture,
+                                          .attr = feat_attr, .partition = feat_partition, .quality = 90},
+                             p, &c) != 0)
+        abort();
     return c;
 }
 

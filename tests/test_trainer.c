@@ -4,6 +4,7 @@
  * full disk keeping the previous checkpoint, resume equality, NaN recovery
  * and the background thread's snapshots. Uses a small synthetic CelebA
  * directory and a small model so that it runs in seconds. */
+#include "test_data_fixture.h"
 #include "testutil.h"
 #include "zspace/st.h"
 #include "zspace/trainer.h"
@@ -20,62 +21,31 @@
 
 static char dir[512], cache_path[600];
 
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (!f) abort();
-    fputs(text, f);
-    fclose(f);
-}
-
 /* A CelebA-shaped directory of NFACES smooth random 178x218 JPEGs. */
+static void tr_picture(int i, int w, int h, uint8_t *rgb)
+{
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            for (int c = 0; c < 3; c++)
+                rgb[((size_t)y * w + x) * 3 + c] =
+                    (uint8_t)(128 + 100 * sin(0.05 * x * (1 + c) + 0.07 * y * (i % 5 + 1) + i));
+}
+static int tr_attr(int i, int a) { return (i + a) % 3 ? -1 : 1; }
+static int tr_partition(int i) { return i % 6 == 0 ? 1 : 0; }
+
 static void make_dataset(void)
 {
     snprintf(dir, sizeof dir, "%s/celeba", zs_test_tmpdir());
-    char p[700];
-    mkdir(dir, 0777);
-    snprintf(p, sizeof p, "%s/img_align_celeba", dir);
-    mkdir(p, 0777);
-    size_t cap = 1 << 16, len = 0;
-    char *attr = malloc(cap), *part = malloc(cap);
-    len += (size_t)snprintf(attr + len, cap - len, "%d\n", NFACES);
-    for (int a = 0; a < ZS_NATTR; a++) len += (size_t)snprintf(attr + len, cap - len, "%s ", zs_attr_names[a]);
-    len += (size_t)snprintf(attr + len, cap - len, "\n");
-    size_t plen = 0;
-    zs_image im = {178, 218, malloc(178 * 218 * 3)};
-    for (int i = 1; i <= NFACES; i++) {
-        for (int y = 0; y < im.h; y++)
-            for (int x = 0; x < im.w; x++)
-                for (int c = 0; c < 3; c++) {
-                    double v = 128 + 100 * sin(0.05 * x * (1 + c) + 0.07 * y * (i % 5 + 1) + i);
-                    im.rgb[((size_t)y * im.w + x) * 3 + c] = (uint8_t)v;
-                }
-        snprintf(p, sizeof p, "%s/img_align_celeba/%06d.jpg", dir, i);
-        if (zs_image_write_jpeg(p, &im, 90) != ZS_OK) abort();
-        len += (size_t)snprintf(attr + len, cap - len, "%06d.jpg", i);
-        for (int a = 0; a < ZS_NATTR; a++) len += (size_t)snprintf(attr + len, cap - len, " %d", (i + a) % 3 ? -1 : 1);
-        len += (size_t)snprintf(attr + len, cap - len, "\n");
-        plen += (size_t)snprintf(part + plen, cap - plen, "%06d.jpg %d\n", i, i % 6 == 0 ? 1 : 0);
-    }
-    snprintf(p, sizeof p, "%s/list_attr_celeba.txt", dir);
-    write_text(p, attr);
-    snprintf(p, sizeof p, "%s/list_eval_partition.txt", dir);
-    write_text(p, part);
-    free(attr);
-    free(part);
-    free(im.rgb);
-    zs_index ix;
-    if (zs_index_open(&ix, dir) != ZS_OK) {
-        fprintf(stderr, "%s\n", zs_last_error());
-        abort();
-    }
     snprintf(cache_path, sizeof cache_path, "%s/faces.zsf", zs_test_tmpdir());
-    zs_prepare_report rep;
-    if (zs_cache_build(&ix, cache_path, &(zs_prepare_desc){.size = 64, .threads = 2}, &rep) != ZS_OK) {
-        fprintf(stderr, "%s\n", zs_last_error());
+    int ids[NFACES];
+    for (int i = 0; i < NFACES; i++) ids[i] = i + 1;
+    zs_cache *c;
+    if (fx_make_celeba_cache(dir,
+                             &(fx_celeba){.rows = NFACES, .images = ids, .n_images = NFACES, .picture = tr_picture,
+                                          .attr = tr_attr, .partition = tr_partition, .quality = 90},
+                             cache_path, &c) != 0)
         abort();
-    }
-    zs_index_free(&ix);
+    zs_cache_close(c);
 }
 
 static zs_vae_config small_cfg(void)
