@@ -9,6 +9,9 @@
  *   face gallery 12                      (or: face photo /path/me.jpg)
  *   strength Smiling 1.5                 (the sliders that are not 0)
  *   slot A <z floats>                    (then slot_label A ..., slot_name A ...)
+ *   sharpen 0.8                          (the status line's slider; absent: 0)
+ *   sample box 1.5                       (isotropic|fitted|box, and the box's b)
+ *   walk Smiling Male 2 7                (the Walk tab: x, y (or PC3), range, N)
  *
  * Where: --session FILE, else $XDG_CONFIG_HOME/zspace/session, else
  * ~/.config/zspace/session. Test and bench runs (--script, --frames,
@@ -88,6 +91,15 @@ void zs_session_apply(zs_app *a)
             a->slot[i].set = 1;
             a->batch_dirty[ZS_CH_SLOTS] = a->batch_dirty[ZS_CH_STRIP] = a->batch_dirty[ZS_CH_T] = 1;
         }
+    if (s->have_sharpen) a->sharpen = s->sharpen;
+    if (s->have_sample_mode) {
+        a->sample_fitted = s->sample_mode == 1, a->sample_box = s->sample_mode == 2, a->sample_b = s->sample_b;
+        a->batch_dirty[ZS_CH_SAMPLES] = 1;
+    }
+    if (s->have_walk) {
+        a->walk_x = s->walk_x, a->walk_y = s->walk_y, a->walk_range = s->walk_range;
+        a->walk_n = s->walk_n, a->walk_nf = (float)s->walk_n;
+    }
     if (s->tab >= 0 && s->tab != ZS_TAB_PHOTO) a->tab = s->tab;   /* the Photo tab comes with its photo */
     a->dirty = 1;
     fprintf(stderr, "zspace: session restored from %s\n", a->session_path);
@@ -162,6 +174,16 @@ void zs_session_save(zs_app *a)
             if (!strchr(a->slot[i].label, '\n')) put(&b, "slot_label %c %s\n", "AB"[i], a->slot[i].label);
             if (!strchr(a->slot[i].name, '\n')) put(&b, "slot_name %c %s\n", "AB"[i], a->slot[i].name);
         }
+    put(&b, "sharpen %.9g\n", (double)a->sharpen);
+    put(&b, "sample %s %.9g\n", a->sample_box ? "box" : a->sample_fitted ? "fitted" : "isotropic", (double)a->sample_b);
+    char wx[40], wy[40];
+    for (int i = 0; i < 2; i++) {
+        int d = i ? a->walk_y : a->walk_x;
+        char *o = i ? wy : wx;
+        if (d < ZS_NATTR) snprintf(o, 40, "%s", zs_attr_names[d]);
+        else snprintf(o, 40, "PC%d", d - ZS_NATTR + 1);
+    }
+    put(&b, "walk %s %s %.9g %d\n", wx, wy, (double)a->walk_range, a->walk_n);
     mkdirs(a->session_path);
     zs_atomic_file af;
     zs_status st = zs_atomic_open(&af, a->session_path);
