@@ -234,6 +234,9 @@ void zs_views_walk_centre(zs_app *a)
         ui_rect c = {x0 + q * (cell + sp), y0 + r * (cell + sp), cell, cell};
         float k = 1.0f / ZS_WALK_MAX;
         ui_draw_image(ui, c, (ui_image){a->tex_walk, q * k, r * k, (q + 1) * k, (r + 1) * k, a->sharpen});
+        char name[24];
+        snprintf(name, sizeof name, "walk/%d", i);
+        ui_name(ui, name, c);
     }
     if (!a->have_walk) {
         ui_rect all = {x0, y0, gw, gw};
