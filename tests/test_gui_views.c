@@ -159,23 +159,6 @@ static int face_maxdiff(const zs_image *im, rect r, const uint8_t *ref, int S)
     return m;
 }
 
-/* face_maxdiff, except the texels whose pixels lie in `skip` (the indicator over a cell). */
-static int face_maxdiff_except(const zs_image *im, rect r, const uint8_t *ref, int S, rect skip)
-{
-    int m = 0;
-    for (int i = 0; i < S; i++)
-        for (int j = 0; j < S; j++) {
-            int x = r.x + (2 * j + 1) * r.w / (2 * S), y = r.y + (2 * i + 1) * r.h / (2 * S);
-            int bx0 = r.x + j * r.w / S, by0 = r.y + i * r.h / S, bx1 = r.x + (j + 1) * r.w / S, by1 = r.y + (i + 1) * r.h / S;
-            if (bx1 > skip.x - 2 && bx0 < skip.x + skip.w + 2 && by1 > skip.y - 2 && by0 < skip.y + skip.h + 2) continue;
-            for (int c = 0; c < 3; c++) {
-                int d = abs((int)im->rgb[((size_t)y * im->w + x) * 3 + c] - (int)ref[((size_t)i * S + j) * 3 + c]);
-                if (d > m) m = d;
-            }
-        }
-    return m;
-}
-
 static double region_diff(const zs_image *a, const zs_image *b, rect r)
 {
     if (!a->rgb || !b->rgb) return -1;
@@ -323,7 +306,7 @@ static int parse_cloud(const char *sec, double *d, int *in)
     return n;
 }
 
-/* Is the indicator at r green (inside) or red (outside)? 1, 0, or -1 when neither. */
+/* Is the frame's top edge at r green (inside) or red (outside)? 1, 0, or -1 when neither. */
 static int indicator(const zs_image *im, rect r)
 {
     const uint8_t *p = im->rgb + ((size_t)(r.y + r.h / 2) * im->w + r.x + r.w / 2) * 3;
@@ -366,7 +349,7 @@ static void test_box(lib *L, const zs_gauss *g)
         CHECKF(parse_cloud(b1, d, in) == 16, "16 distances: %s", b1);
         for (int i = 0; i < 16; i++) {
             decode_u8(L, z + (size_t)i * Z, want, chw);
-            int m = face_maxdiff_except(&i1, cells[i], want, S, dots[i]);
+            int m = face_maxdiff(&i1, cells[i], want, S);
             if (m > worst) worst = m;
             double lib_d = zs_gauss_mahalanobis(g, z + (size_t)i * Z);
             int lib_in = lib_d * lib_d <= q;

@@ -28,6 +28,7 @@
 #define RIGHT_W 360
 #define NAME_W 150
 #define AUC_W 44
+#define SAMPLE_GAP 10    /* between the Sample grid's cells */
 #define SHARPEN_W 230   /* the status line's Sharpen slider */
 
 /* "Mouth_Slightly_Open" -> "Mouth Slightly Open" */
@@ -256,7 +257,7 @@ static void sample_centre(zs_app *a)
     ui_ctx *ui = a->ui;
     const ui_style *st = &ui->style;
     ui_rect b = ui->lay.body;
-    int S = a->S ? a->S : 64, sp = st->spacing;
+    int S = a->S ? a->S : 64, sp = SAMPLE_GAP;   /* room for each cell's inside / outside frame */
     int cell = (b.w - 3 * sp) / 4, hcell = (b.h - st->row_h - 4 * (ui->text_h + 2) - 3 * sp - st->pad) / 4;
     if (cell > hcell) cell = hcell;
     if (cell >= S) cell = cell / S * S;
@@ -278,18 +279,21 @@ static void sample_centre(zs_app *a)
     }
     ui_layout_body(ui, (ui_rect){x0, y0, gw, 4 * cell + 3 * sp});
     if (!shown) ui->disabled = 1;
+    ui_style keep = ui->style;
+    ui->style.spacing = sp;
     int hit = ui_image_grid(ui, "sample", cells, ZS_NSAMPLES, cell, -1, 0);
+    ui->style = keep;
     ui->disabled = 0;
     if (hit >= 0) zs_app_pick_sample(a, hit);
     int ninside = 0;
     for (int i = 0; i < ZS_NSAMPLES && shown && a->have_maha; i++) {   /* inside / outside the data cloud */
+        /* a frame around the cell, in the gap (the face's pixels stay the decoder's) */
         ui_rect c = {x0 + (i % 4) * (cell + sp), y0 + (i / 4) * (cell + sp), cell, cell};
-        ui_rect dot = {c.x + c.w - 14, c.y + 4, 10, 10};
-        ui_draw_rect(ui, (ui_rect){dot.x - 1, dot.y - 1, dot.w + 2, dot.h + 2}, (ui_color){0, 0, 0, 255});
-        ui_draw_rect(ui, dot, a->sample_inside[i] ? (ui_color){80, 200, 110, 255} : (ui_color){230, 70, 60, 255});
+        ui_color col = a->sample_inside[i] ? (ui_color){80, 200, 110, 255} : (ui_color){230, 70, 60, 255};
+        ui_draw_box(ui, (ui_rect){c.x - 4, c.y - 4, c.w + 8, c.h + 8}, col, 3);
         char name[24];
         snprintf(name, sizeof name, "cloud/%d", i);
-        ui_name(ui, name, dot);
+        ui_name(ui, name, (ui_rect){c.x - 4, c.y - 4, c.w + 8, 3});   /* its top edge */
         ninside += a->sample_inside[i];
     }
     if (!shown) {
@@ -297,10 +301,10 @@ static void sample_centre(zs_app *a)
         ui_draw_text_in(ui, (ui_rect){all.x, all.y + all.h / 2 - ui->text_h / 2, all.w, ui->text_h},
                         a->fitting ? "Fitting a Gaussian to the gallery's latents..." : "decoding...", st->text, 0);
     }
-    int ytext = y0 + 4 * cell + 3 * sp + st->pad;
+    int ytext = y0 + 4 * cell + 3 * sp + st->pad + 4;
     ui_layout_body(ui, (ui_rect){x0, ytext, gw, b.y + b.h - ytext});
     if (shown && a->have_maha) {
-        snprintf(buf, sizeof buf, "%d/%d inside the data cloud (green: Mahalanobis distance d under the gallery's "
+        snprintf(buf, sizeof buf, "%d/%d inside the data cloud (green frame: Mahalanobis distance d under the gallery's "
                                   "Gaussian with d^2 within chi-square(%d)'s 99%% quantile, %.0f; red: outside)",
                  ninside, ZS_NSAMPLES, a->model->cfg.z, zs_chi2_quantile99(a->model->cfg.z));
         ui_label_wrap(ui, buf, st->text);

@@ -76,6 +76,11 @@ void zs_views_samples_posted(zs_app *a)
  * edited latent, once its picture arrived), a direction, the range or N. */
 void zs_views_post(zs_app *a)
 {
+    if (a->batch_dirty[ZS_CH_MEAN]) {   /* a new decoder (new weights): the mean face's picture again */
+        a->batch_dirty[ZS_CH_MEAN] = 0;
+        if (a->dec && a->src == ZS_SRC_SAMPLE && a->mean_n > 0)
+            zs_decoder_post_batch(a->dec, ZS_CH_MEAN, ++a->batch_posted[ZS_CH_MEAN], 1, a->sample_base);
+    }
     if (a->tab != ZS_TAB_WALK || !a->dec || !a->dirs) return;
     int Z = zdim(a), n = a->walk_n;
     if (a->cur_z_key != zs_app_face_key(a) || a->cur_z_key == ZS_NO_FACE_KEY) {
