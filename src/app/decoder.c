@@ -334,7 +334,8 @@ static void *worker(void *arg)
         } else {
             int c = pending_batch(d), delay_ms = d->delay_ms;
             struct channel *ch = &d->ch[c];
-            if (ch->has_req) {   /* a new batch (newest wins over one half done) */
+            if (ch->has_req && !ch->w_on) {   /* a new batch; one half done is finished first (a drag
+                                                 still shows grids on its way), the newest after it */
                 if (ch->w_cap < ch->n) {
                     ch->w_cap = ch->n;
                     ch->w_z = zs_xrealloc(ch->w_z, sizeof(float) * (size_t)ch->w_cap * d->Z);
