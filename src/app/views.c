@@ -219,19 +219,21 @@ void zs_views_walk_centre(zs_app *a)
     const ui_style *st = &ui->style;
     ui_rect b = ui->lay.body;
     int S = a->S ? a->S : 64, n = a->have_walk ? a->walk_shown_n : a->walk_n, sp = 2;
-    int lab = ui->text_h + 4, room_w = b.w - lab - 2 * st->pad, room_h = b.h - 2 * st->row_h - 4 * (ui->text_h + 2) - lab;
+    /* lab: the columns' label above the grid; left: the rows' figures beside it */
+    int lab = ui->text_h + 4, left = ui->text_width(ui->font, "+0.0", 4) + 20;
+    int room_w = b.w - left - 2 * st->pad, room_h = b.h - 2 * st->row_h - 4 * (ui->text_h + 2) - lab;
     int cell = ((room_w < room_h ? room_w : room_h) - (n - 1) * sp) / n;
     if (cell >= S) cell = cell / S * S;
     if (cell < 16) cell = 16;
-    int gw = n * cell + (n - 1) * sp, x0 = b.x + lab + (b.w - lab - gw) / 2, y0 = b.y + st->row_h + lab;
+    int gw = n * cell + (n - 1) * sp, x0 = b.x + left + (b.w - left - gw) / 2, y0 = b.y + st->row_h + lab;
     char xn[40], yn[40], buf[400];
     zs_views_direction_name(a->walk_x, xn, sizeof xn);
     zs_views_direction_name(a->walk_y, yn, sizeof yn);
     const char *unit_x = a->walk_x < ZS_NATTR ? "" : " sd", *unit_y = a->walk_y < ZS_NATTR ? "" : " sd";
     double R = a->have_walk ? a->walk_shown_range : a->walk_range;
     int fresh = a->have_walk && a->batch_shown[ZS_CH_WALK] == a->batch_posted[ZS_CH_WALK] && !a->batch_dirty[ZS_CH_WALK];
-    snprintf(buf, sizeof buf, "Walk: %d x %d decodes around the current face%s", n, n, fresh ? "" : "  (decoding...)");
-    ui_draw_text_in(ui, (ui_rect){x0, b.y, gw, st->row_h}, buf, st->text, -1);
+    snprintf(buf, sizeof buf, "Walk: %d x %d around the current face%s", n, n, fresh ? "" : "  (decoding...)");
+    ui_draw_text_in(ui, (ui_rect){x0 - left + 6, b.y, gw + left, st->row_h}, buf, st->text, -1);
     snprintf(buf, sizeof buf, "%s  %+.2f%s  ->  %+.2f%s", xn, -R, unit_x, R, unit_x);
     ui_draw_text_in(ui, (ui_rect){x0, y0 - lab, gw, lab}, buf, st->text_dim, 0);
     for (int i = 0; i < n * n && a->have_walk; i++) {
@@ -253,11 +255,11 @@ void zs_views_walk_centre(zs_app *a)
     }
     ui_name(ui, "image/walk", (ui_rect){x0, y0, gw, gw});
     /* the rows' direction: an arrow down the left side with its name at the ends */
-    ui_draw_rect(ui, (ui_rect){x0 - lab / 2 - 1, y0, 2, gw}, st->text_dim);
+    ui_draw_rect(ui, (ui_rect){x0 - 5, y0, 2, gw}, st->text_dim);
     snprintf(buf, sizeof buf, "%+.1f", -R);
-    ui_draw_text_in(ui, (ui_rect){x0 - lab - 40, y0, 40 + lab / 2 - 4, ui->text_h}, buf, st->text_dim, 1);
+    ui_draw_text_in(ui, (ui_rect){x0 - left, y0, left - 7, ui->text_h}, buf, st->text_dim, 1);
     snprintf(buf, sizeof buf, "%+.1f", R);
-    ui_draw_text_in(ui, (ui_rect){x0 - lab - 40, y0 + gw - ui->text_h, 40 + lab / 2 - 4, ui->text_h}, buf, st->text_dim, 1);
+    ui_draw_text_in(ui, (ui_rect){x0 - left, y0 + gw - ui->text_h, left - 7, ui->text_h}, buf, st->text_dim, 1);
     int ytext = y0 + gw + st->pad;
     ui_layout_body(ui, (ui_rect){x0, ytext, gw > 300 ? gw : 300, b.y + b.h - ytext});
     snprintf(buf, sizeof buf, "Rows: %s from %+.2f%s (top) to %+.2f%s (bottom). Columns: %s, left to right.", yn, -R,
