@@ -13,7 +13,9 @@
  * Tabs (right): Attributes; Photo (path box, keep detail, save, and the
  * same sliders: the centre shows the photo's crop and its edit, or the
  * photo and its keep-detail edit); Interpolate (the centre shows A, the
- * face at t, B and the strip); Sample (the centre shows the 4 x 4 grid).
+ * face at t, B and the strip); Sample (the centre shows the 4 x 4 grid);
+ * Train; Walk (views.c: the N x N grid). The status line ends with the
+ * Sharpen slider (views.c), the gallery's count with Mean face.
  * What the sliders edit (a->src) is a gallery face, the photo or a sample.
  */
 #include "app_impl.h"
