@@ -4,6 +4,9 @@
 # immediate-mode widgets alone, without a window.
 zs_add_test(test_gui test_gui.c ARGS $<TARGET_FILE:zspace> ${CMAKE_SOURCE_DIR} TIMEOUT 400 LABELS gui)
 add_dependencies(test_gui zspace)
+# the Sharpen slider, Sample's box mode, the Walk tab, the mean face (src/app/views.c)
+zs_add_test(test_gui_views test_gui_views.c ARGS $<TARGET_FILE:zspace> ${CMAKE_SOURCE_DIR} TIMEOUT 300 LABELS gui)
+add_dependencies(test_gui_views zspace)
 zs_add_test(test_gui_ui test_gui_ui.c LABELS gui)
 target_sources(test_gui_ui PRIVATE ${CMAKE_SOURCE_DIR}/src/app/ui.c)
 zs_add_test(test_gui_decoder test_gui_decoder.c

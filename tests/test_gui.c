@@ -1648,7 +1648,7 @@ static void test_session(void)
         } else CHECKF(0, "no screenshot of the restored session: %s", s6);
     }
     char *saved = slurp(sess);
-    CHECKF(strstr(saved, "\nsample 5 ") && strstr(saved, "\npc 1 ") && strstr(saved, "\northo Male Young\n") &&
+    CHECKF(strstr(saved, "\nsample_face 5 ") && strstr(saved, "\npc 1 ") && strstr(saved, "\northo Male Young\n") &&
                strstr(saved, "\nsearch Eyeglasses=yes\n") && strstr(saved, "\nfilter hair\n"),
            "the session file lacks the new keys: %s", saved);
     free(saved), free(s5), free(s6), free(out), free(err);

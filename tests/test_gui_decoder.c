@@ -187,6 +187,34 @@ int main(int argc, char **argv)
             expected(inf, c, &A, i, k, 0.0f, want);
             CHECKF(memcmp(want, br.rgb + (size_t)i * npix, npix) == 0, "batch face %d", i);
         }
+        /* a long batch (the Walk grid's 81) is decoded in turns of 16: a face request posted after it
+         * is served before the batch is done, and every face of the batch is libzspace's decode */
+        {
+            int nb = ZS_DEC_BATCH_MAX, Zb = A.z;
+            float *zb = zs_xmalloc(sizeof(float) * (size_t)nb * Zb);
+            uint8_t *dec = zs_xmalloc(npix);
+            for (int i = 0; i < nb; i++)
+                for (int j = 0; j < Zb; j++)
+                    zb[(size_t)i * Zb + j] = z2[(size_t)(i % 2) * Zb + j] + 0.02f * (float)(i - 40) * A.vec[(size_t)k * Zb + j];
+            zs_decoder_post_batch(d, 4, 31, nb, zb);
+            zs_decoder_post(d, &(zs_decode_req){.stamp = 19, .face_key = 3, .face = zs_cache_pixels(c, 3)});
+            int face_first = 0, have_batch = 0;
+            while (!(got = zs_decoder_poll(d, &r)) && zs_now() - t0 < 30) have_batch |= zs_decoder_poll_batch(d, 4, &br);
+            face_first = got && !have_batch;
+            CHECKF(got && r.stamp == 19 && face_first, "a request during an 81-face batch: got %d, batch first %d", got,
+                   have_batch);
+            if (!have_batch)
+                while (!(have_batch = zs_decoder_poll_batch(d, 4, &br)) && zs_now() - t0 < 30) {}
+            CHECK(have_batch && br.stamp == 31 && br.n == nb);
+            int bad = 0;
+            for (int i = 0; i < nb && have_batch; i++) {
+                zs_vae_decode(inf, zb + (size_t)i * Zb, 1, x);
+                zs_face_from_chw(x, S, dec);
+                bad += memcmp(dec, br.rgb + (size_t)i * npix, npix) != 0;
+            }
+            CHECKF(bad == 0, "%d of %d faces of the long batch differ from zs_vae_decode", bad, nb);
+            free(zb), free(dec);
+        }
         /* the fit: the gallery's latents, encoded a few at a time, so a
          * request posted meanwhile is served before the fit is done */
         zs_decoder_fit(d, c, 5);

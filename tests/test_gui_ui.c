@@ -111,7 +111,7 @@ static void test_scroll_and_grid(void)
 {
     /* 30 cells of 20 px, 4 gap, in a 100 px wide region: (100 - 14 + 4) / 24 = 3 columns, 10 rows, 236 px */
     ui_image im[30];
-    for (int i = 0; i < 30; i++) im[i] = (ui_image){(unsigned)i + 1, 0, 0, 1, 1};
+    for (int i = 0; i < 30; i++) im[i] = (ui_image){(unsigned)i + 1, 0, 0, 1, 1, 0};
     ui_scroll s = {0};
     const ui_rect r = {0, 0, 100, 100};
     for (int f = 0; f < 2; f++) {   /* the first frame measures the content */

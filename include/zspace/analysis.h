@@ -97,6 +97,12 @@ void zs_latent_project(const float *x, int n, int z, const float *mean, const fl
  * untouched. */
 int zs_latents_group_mean(const zs_latents *l, const zs_query *q, zs_data_split split, float *mean);
 
+/* ---- the 2-D walk ------------------------------------------------------------ */
+/* The n x n latents (n * n, z) of `zspace walk` and the explorer's Walk
+ * tab, row-major: cell (r, q) is centre + a vx + b vy with a = -range +
+ * 2 range q / (n - 1) (columns) and b likewise of r (rows); n >= 2. */
+void zs_walk_grid(const float *centre, const float *vx, const float *vy, int z, int n, double range, float *out);
+
 /* ---- sharpening ------------------------------------------------------------ */
 /* Unsharp mask of a decoded face (CHW, 3 x S x S, values in [0, 1]):
  * out = clamp(x + amount (x - blur(x)), 0, 1), blur the 3x3 binomial

@@ -373,7 +373,7 @@ static void stats_centre(zs_app *a, ui_rect b)
     int side = rest.h < half ? rest.h : half;
     if (side >= Z && Z > 0) side = side / Z * Z;   /* whole pixels a cell when it fits */
     ui_rect hm = {rest.x, rest.y, side, side};
-    ui_draw_image(ui, hm, (ui_image){v->tex_heat, 0, 0, 1, 1});
+    ui_draw_image(ui, hm, (ui_image){v->tex_heat, 0, 0, 1, 1, 0});
     ui_name(ui, "image/heatmap", hm);
     int tx = hm.x + side + 2 * st->pad, ty = hm.y;
     ui_rect lr = {tx, ty, rest.x + rest.w - tx, th + 2};
@@ -649,7 +649,7 @@ void zs_anview_panel(zs_app *a)
     ui_layout_row(ui, 2, (int[]){64, 0}, 64);
     ui_rect tr = ui_layout_next(ui);
     int shown = a->have_edit && a->edit_key == zs_app_face_key(a);
-    if (shown) ui_draw_image(ui, tr, (ui_image){a->tex_edit, 0, 0, 1, 1});
+    if (shown) ui_draw_image(ui, tr, (ui_image){a->tex_edit, 0, 0, 1, 1, a->sharpen});
     else ui_draw_rect(ui, tr, st->bg);
     ui_rect lr = ui_layout_next(ui);
     char label[200];

@@ -227,7 +227,7 @@ static void load_gallery(zs_app *a)
         const uint8_t *px = zs_cache_pixels(a->gallery, i);
         for (int y = 0; y < S; y++)
             memcpy(atlas + ((size_t)(cy + y) * W + cx) * 3, px + (size_t)y * S * 3, (size_t)S * 3);
-        a->thumbs[i] = (ui_image){0, (float)cx / W, (float)cy / H, (float)(cx + S) / W, (float)(cy + S) / H};
+        a->thumbs[i] = (ui_image){0, (float)cx / W, (float)cy / H, (float)(cx + S) / W, (float)(cy + S) / H, 0};
     }
     a->tex_thumbs = zs_tex_create(W, H, atlas, 1);
     for (int i = 0; i < a->nthumbs; i++) a->thumbs[i].tex = a->tex_thumbs;
@@ -331,6 +331,7 @@ static void load_data(zs_app *a)
     a->sample_radius = 1.0f;
     a->sample_seed = 1;
     a->batch_dirty[ZS_CH_SAMPLES] = 1;   /* decoded when the tab is first shown */
+    zs_views_init(a);
     setup_training(a);
     a->current = -1;
     if (a->nthumbs > 0) zs_app_select(a, 0);
@@ -567,6 +568,7 @@ void zs_app_set_nearest(zs_app *a, int nearest)
     zs_tex_set_filter(a->tex_strip, nearest);
     zs_tex_set_filter(a->tex_t, nearest);
     zs_tex_set_filter(a->tex_samples, nearest);
+    zs_tex_set_filter(a->tex_walk, nearest);
     zs_tex_set_filter(a->tex_train, nearest);
     for (int i = 0; i < 2; i++) zs_tex_set_filter(a->slot[i].tex, nearest);
 }
@@ -580,6 +582,7 @@ void zs_app_pick_sample(zs_app *a, int i)
     memcpy(a->sample_base, a->samples + (size_t)i * Z, sizeof(float) * Z);
     a->sample_pick = i;
     a->sample_pick_seed = a->sample_seed;
+    a->mean_n = 0;
     a->sample_key++;
     a->sample_orig_pending = 0;
     a->src = ZS_SRC_SAMPLE;
@@ -588,7 +591,7 @@ void zs_app_pick_sample(zs_app *a, int i)
     a->dirty = 1;
     zs_app_message(a, 0, "Sample %d (seed %llu, radius %.2f, %s) is the current face: the sliders edit it", i + 1,
                    (unsigned long long)a->sample_seed, (double)a->sample_radius,
-                   a->sample_fitted ? "fitted" : "isotropic");
+                   a->sample_box ? "box" : a->sample_fitted ? "fitted" : "isotropic");
 }
 
 void zs_app_current_label(const zs_app *a, char *buf, size_t n)
@@ -596,6 +599,8 @@ void zs_app_current_label(const zs_app *a, char *buf, size_t n)
     if (zs_app_photo_mode(a)) {
         const char *base = strrchr(a->photo_path, '/');
         zs_strf(buf, n, "photo %s", base ? base + 1 : a->photo_path);
+    } else if (a->src == ZS_SRC_SAMPLE && a->mean_n > 0) {
+        zs_strf(buf, n, "mean of %d faces (%s)", a->mean_n, a->mean_query);
     } else if (a->src == ZS_SRC_SAMPLE) {
         zs_strf(buf, n, "sample %d (seed %llu)", a->sample_pick + 1, (unsigned long long)a->sample_pick_seed);
     } else if (a->current >= 0) zs_strf(buf, n, "face %d (%s)", a->current + 1, zs_cache_id(a->gallery, a->current));
@@ -609,7 +614,7 @@ void zs_app_current_name(const zs_app *a, char *buf, size_t n)
     if (zs_app_photo_mode(a)) {
         const char *base = strrchr(a->photo_path, '/');
         name = base ? base + 1 : a->photo_path;
-    } else if (a->src == ZS_SRC_SAMPLE) name = "sample";
+    } else if (a->src == ZS_SRC_SAMPLE) name = a->mean_n > 0 ? "mean face" : "sample";
     else if (a->current >= 0) name = zs_cache_id(a->gallery, a->current);
     zs_strf(buf, n, "%s%s", name, zs_sliders_edited(a) ? " (edited)" : "");
 }
@@ -660,7 +665,7 @@ static void post_samples(zs_app *a)
         a->batch_dirty[ZS_CH_SAMPLES] = 0;
         return;
     }
-    if (a->sample_fitted && !a->have_gauss) {
+    if (a->sample_fitted && !a->sample_box && !a->have_gauss) {
         if (!a->fitting && a->gallery) {
             start_fit(a);
             zs_app_message(a, 0, "Sample: encoding the %d gallery faces to fit a Gaussian ...", a->nfaces);
@@ -671,9 +676,8 @@ static void post_samples(zs_app *a)
         }
         if (a->fitting) return;   /* posted when the fit arrives */
     }
-    int Z = a->model->cfg.z;
-    zs_latent_sample(a->sample_fitted ? &a->gauss : NULL, Z, ZS_NSAMPLES, a->sample_radius, a->sample_seed,
-                     a->samples);
+    zs_views_sample_latents(a);
+    zs_views_samples_posted(a);
     zs_decoder_post_batch(a->dec, ZS_CH_SAMPLES, ++a->batch_posted[ZS_CH_SAMPLES], ZS_NSAMPLES, a->samples);
     a->samples_gen = a->batch_posted[ZS_CH_SAMPLES];
     a->batch_dirty[ZS_CH_SAMPLES] = 0;
@@ -698,12 +702,13 @@ static void post_batches(zs_app *a)
 {
     post_samples(a);
     post_slots(a);
+    zs_views_post(a);
     if (!a->dec || !a->slot[0].set || !a->slot[1].set) {   /* nothing to decode yet */
         a->batch_dirty[ZS_CH_STRIP] = a->batch_dirty[ZS_CH_T] = 0;
         return;
     }
     int Z = a->model->cfg.z;
-    float z[ZS_DEC_BATCH_MAX * 512];
+    float z[ZS_STRIP_N * 512];
     if (Z > 512) return;
     if (a->batch_dirty[ZS_CH_STRIP]) {
         for (int i = 0; i < ZS_STRIP_N; i++) interp_z(a, (float)i / (ZS_STRIP_N - 1), z + (size_t)i * Z);
@@ -720,6 +725,7 @@ static void take_batches(zs_app *a)
 {
     zs_batch_result b;
     if (!a->dec) return;
+    zs_views_take(a);
     if (zs_decoder_poll_batch(a->dec, ZS_CH_STRIP, &b)) {
         int S = a->S, W = ZS_STRIP_N * S;
         for (int i = 0; i < b.n; i++)
@@ -1284,6 +1290,7 @@ static void shutdown_app(zs_app *a)
     free(a->strip_rgb);
     free(a->samples), free(a->sample_rgb), free(a->sample_base);
     zs_tex_free(a->tex_samples);
+    zs_views_free(a);
     if (a->have_gauss) zs_gauss_free(&a->gauss);
     free(a->cur_z);
     free(a->dirs), free(a->axes), free(a->gal_mu), free(a->shown), free(a->shown_thumbs);
@@ -1365,7 +1372,10 @@ int zs_cmd_gui(int argc, char **argv)
                    "\"orthogonal to\" keeps other attributes fixed; a second set moves along the gallery's 10\n"
                    "principal directions); tabs for your own\n"
                    "photo, interpolation between two faces (A, B, t, lerp/slerp, play, export) and\n"
-                   "samples (radius, isotropic or fitted to the gallery; click one to edit it). Defaults are the\n"
+                   "samples (radius, isotropic, fitted to the gallery or a box [-b, b], each marked inside or\n"
+                   "outside the data cloud; click one to edit it) and a walk (an N x N grid along two directions,\n"
+                   "exported as a PNG); a Mean face button for the gallery's search and a Sharpen slider for\n"
+                   "every decoded face shown. Defaults are the\n"
                    "shipped data/default.safetensors, data/gallery.zsf and data/attrs.safetensors;\n"
                    "--data-dir D reads shaders, font and data from D/shaders, D/assets and D/data.\n"
                    "--ui-scale F (or ZS_UI_SCALE=F) draws everything F times larger, for a dense screen the\n"
@@ -1376,8 +1386,9 @@ int zs_cmd_gui(int argc, char **argv)
                    "Photo tab: drop a JPEG or PNG on the window, type its path, or start with --photo IMAGE;\n"
                    "it is cropped and encoded as `zspace edit` does, edited with the same sliders, and\n"
                    "\"Keep detail\" shows the edit at the photo's own resolution (zspace edit --detail).\n"
-                   "The session (model, face, sliders, A/B slots, window size) is saved on quit and restored\n"
-                   "on start: --session FILE, default $XDG_CONFIG_HOME/zspace/session (~/.config/zspace/session).\n"
+                   "The session (model, face, sliders, A/B slots, window size, sharpen, sample mode, walk) is\n"
+                   "saved on quit and restored on start: --session FILE, default $XDG_CONFIG_HOME/zspace/session\n"
+                   "(~/.config/zspace/session).\n"
                    "Train tab: trains a copy of the model in the background on --data FACES.zsf (its train\n"
                    "split) or, without it, on the gallery's faces; Save checkpoint, Use these weights (the\n"
                    "explorer then edits with them) and Recompute attribute vectors.\n"

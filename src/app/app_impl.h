@@ -20,6 +20,7 @@
 #define ZS_NPC 10            /* sliders along the gallery's principal directions */
 #define ZS_NSLIDERS (ZS_NATTR + ZS_NPC)
 #define ZS_HIST_BINS 48      /* a slider's histogram */
+#define ZS_NSAMPLES 16       /* the Sample tab's grid */
 #define ZS_SLIDER_LO -3.0f
 #define ZS_SLIDER_HI 3.0f
 
@@ -45,6 +46,10 @@ typedef struct zs_session {
     int sample_n, sample_pick;
     unsigned long long sample_seed;
     char ortho[160], search[160], filter[64];
+    /* views.c's state (absent from older files: have_* 0) */
+    int have_sharpen, have_sample_mode, have_walk;
+    float sharpen, sample_b, walk_range;
+    int sample_mode, walk_x, walk_y, walk_n;   /* sample_mode 0 isotropic, 1 fitted, 2 box */
 } zs_session;
 
 typedef struct zs_app {
@@ -136,6 +141,26 @@ typedef struct zs_app {
     int sample_pick;                     /* its index in the grid then */
     uint64_t sample_pick_seed, sample_key;
     int sample_orig_pending;             /* restored sample: its plain decode is still to show as the original */
+
+    /* views.c: the sharpen slider, the Sample tab's box mode and data cloud, the Walk tab, the mean face */
+    float sharpen;                       /* unsharp-mask strength of every decode shown (0: off; the shader) */
+    int sample_box;                      /* 1: uniform in [-sample_b, sample_b]^z (over sample_fitted) */
+    float sample_b;
+    float sample_maha[ZS_NSAMPLES];      /* the shown samples' Mahalanobis distances under gauss */
+    int sample_inside[ZS_NSAMPLES], have_maha;   /* d^2 within chi-square's 99% quantile */
+    int walk_x, walk_y;                  /* directions: slider indices (attributes, then principal directions) */
+    float walk_range, walk_nf;           /* walk_nf: N as the slider holds it (rounded to walk_n) */
+    int walk_n, walk_shown_n, walk_post_n;   /* N asked for; of the grid shown; of the newest posted */
+    float walk_shown_range, walk_post_range;
+    float *walk_req;                     /* (3, z): centre, vx, vy of the newest grid posted */
+    unsigned tex_walk;                   /* ZS_WALK_MAX S square atlas */
+    uint8_t *walk_rgb;                   /* the shown grid's N x N decodes, row-major (cells of S x S x 3) */
+    int have_walk, walk_posted_any;
+    char walk_box[PATH_MAX];             /* where Export writes */
+    ui_scroll walk_scroll[2];
+    double walk_ms;
+    int mean_n;                          /* the current face (src sample) is the mean latent of mean_n faces */
+    char mean_query[160];
 
     /* the Train tab (trainview.h) */
     zs_cache *train_cache;               /* --data FACES.zsf (else the gallery is trained on) */
@@ -243,13 +268,12 @@ void zs_app_save(zs_app *a);
 /* The Photo tab's picture is shown (else the gallery face's). */
 int zs_app_photo_mode(const zs_app *a);
 uint64_t zs_app_face_key(const zs_app *a);   /* decoder key of what the centre should show */
-enum { ZS_TAB_ATTRS, ZS_TAB_PHOTO, ZS_TAB_INTERP, ZS_TAB_SAMPLE, ZS_TAB_TRAIN, ZS_TAB_ANALYSIS, ZS_NTABS };
-#define ZS_NSAMPLES 16
+enum { ZS_TAB_ATTRS, ZS_TAB_PHOTO, ZS_TAB_INTERP, ZS_TAB_SAMPLE, ZS_TAB_TRAIN, ZS_TAB_WALK, ZS_TAB_ANALYSIS, ZS_NTABS };
 #define ZS_SAMPLE_KEY(n) ((1ull << 62) | (uint64_t)(n))
 /* Sample: make grid cell i the current face. */
 void zs_app_pick_sample(zs_app *a, int i);
 enum { ZS_SRC_GALLERY, ZS_SRC_PHOTO, ZS_SRC_SAMPLE };
-enum { ZS_CH_STRIP, ZS_CH_T, ZS_CH_SAMPLES, ZS_CH_SLOTS };   /* decoder batch channels */
+enum { ZS_CH_STRIP, ZS_CH_T, ZS_CH_SAMPLES, ZS_CH_SLOTS, ZS_CH_WALK, ZS_CH_MEAN };   /* decoder batch channels */
 #define ZS_STRIP_N 8
 /* Interpolate: fill slot 0 (A) or 1 (B) from the current face's edited latent. */
 void zs_app_set_slot(zs_app *a, int which);
@@ -289,6 +313,20 @@ int zs_anview_busy(const zs_app *a);        /* a job is pending or due */
 void zs_anview_centre(zs_app *a, ui_rect body);
 void zs_anview_panel(zs_app *a);
 void zs_anview_print(const zs_app *a);      /* script: print analysis */
+/* views.c */
+#define ZS_WALK_MAX 9                        /* the Walk grid is N x N, N in 3..ZS_WALK_MAX */
+void zs_views_init(zs_app *a);               /* after the model: textures, defaults */
+void zs_views_free(zs_app *a);
+void zs_views_post(zs_app *a);               /* once a frame: the Walk grid's batch when it is out of date */
+void zs_views_take(zs_app *a);               /* once a frame: the Walk and mean batches' results */
+void zs_views_samples_posted(zs_app *a);     /* the Sample grid's latents changed: inside / outside the cloud */
+void zs_views_export_walk(zs_app *a);
+void zs_views_mean_face(zs_app *a);          /* the mean latent of the faces the search shows becomes current */
+void zs_views_sample_latents(zs_app *a);     /* a->samples for the Sample tab's mode */
+void zs_views_walk_tab(zs_app *a);           /* view.c's right panel and centre for the Walk tab */
+void zs_views_walk_centre(zs_app *a);
+void zs_views_sharpen_slider(zs_app *a, ui_rect status);   /* at the right of the status line */
+void zs_views_direction_name(int i, char *buf, size_t n); /* "Smiling", "PC 3" */
 /* session.c */
 void zs_session_path(zs_app *a);
 void zs_session_load(zs_app *a);    /* before the window opens: size and files */

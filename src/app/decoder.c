@@ -31,8 +31,15 @@ struct zs_decoder {
         int has_req, has_result, n, res_n;
         uint64_t stamp, res_stamp;
         double res_ms;
-        float *z;                    /* ZS_DEC_BATCH_MAX x Z */
-        uint8_t *res_rgb, *ui_rgb;   /* ZS_DEC_BATCH_MAX x npix */
+        int cap, res_cap, ui_cap;    /* latents z, res_rgb, ui_rgb have room for */
+        float *z;                    /* cap x Z */
+        uint8_t *res_rgb, *ui_rgb;   /* res_cap, ui_cap x npix */
+        /* worker only: the batch being decoded, BATCH_CHUNK latents a turn */
+        int w_on, w_n, w_done, w_cap;
+        uint64_t w_stamp;
+        double w_ms;
+        float *w_z;                  /* w_cap x Z */
+        uint8_t *w_rgb;              /* w_cap x npix */
     } ch[ZS_DEC_CHANNELS];
     zs_decode_result result;         /* result.rgb / .mu point at res_rgb / res_mu */
     uint8_t *res_rgb;
@@ -65,10 +72,10 @@ struct zs_decoder {
     /* worker only */
     uint64_t cur_key;
     int have_mu;
-    float *x, *mu, *z, *img, *base, *delta, *bz;
+    float *x, *mu, *z, *img, *base, *delta;
     float *fit_mu;                   /* (n, z) the gallery's latents so far */
     int fit_next, fit_n;             /* the next face to encode, of fit_n */
-    uint8_t *face, *out, *bout;
+    uint8_t *face, *out;
     /* the photo: its generation (0: none), pixels, crop, mu and plain decode */
     uint64_t photo_gen;
     zs_image photo;
@@ -194,20 +201,32 @@ static void do_request(zs_decoder *d, const zs_decode_req *req, int have_face, i
     pthread_mutex_unlock(&d->lock);
 }
 
-static void do_batch(zs_decoder *d, int c, uint64_t stamp, int n, int delay_ms)
+/* The next BATCH_CHUNK latents of channel c's batch; at its end the result.
+ * A long batch (the Walk grid, 81 faces) so lets the face requests and the
+ * other channels in between its chunks: a slider still gets its face. */
+#define BATCH_CHUNK 16
+static void do_batch_chunk(zs_decoder *d, int c, int delay_ms)
 {
+    struct channel *ch = &d->ch[c];
     double t0 = zs_now();
-    for (int i = 0; i < n; i++) {
-        zs_vae_decode(d->inf, d->bz + (size_t)i * d->Z, 1, d->img);
-        zs_face_from_chw(d->img, d->S, d->bout + (size_t)i * d->npix);
+    int end = ch->w_done + BATCH_CHUNK < ch->w_n ? ch->w_done + BATCH_CHUNK : ch->w_n;
+    for (int i = ch->w_done; i < end; i++) {
+        zs_vae_decode(d->inf, ch->w_z + (size_t)i * d->Z, 1, d->img);
+        zs_face_from_chw(d->img, d->S, ch->w_rgb + (size_t)i * d->npix);
     }
-    double ms = (zs_now() - t0) * 1e3;
+    ch->w_done = end;
+    ch->w_ms += (zs_now() - t0) * 1e3;
+    if (end < ch->w_n) return;
     sleep_ms(delay_ms);
     pthread_mutex_lock(&d->lock);
-    struct channel *ch = &d->ch[c];
-    memcpy(ch->res_rgb, d->bout, (size_t)n * d->npix);
-    ch->res_n = n, ch->res_stamp = stamp, ch->res_ms = ms;
+    if (ch->res_cap < ch->w_n) {
+        ch->res_cap = ch->w_n;
+        ch->res_rgb = zs_xrealloc(ch->res_rgb, (size_t)ch->res_cap * d->npix);
+    }
+    memcpy(ch->res_rgb, ch->w_rgb, (size_t)ch->w_n * d->npix);
+    ch->res_n = ch->w_n, ch->res_stamp = ch->w_stamp, ch->res_ms = ch->w_ms;
     ch->has_result = 1;
+    ch->w_on = 0;
     d->stats.served++;
     pthread_mutex_unlock(&d->lock);
 }
@@ -263,7 +282,7 @@ void zs_gallery_fit_free(zs_gallery_fit *f)
 static int pending_batch(const zs_decoder *d)
 {
     for (int c = 0; c < ZS_DEC_CHANNELS; c++)
-        if (d->ch[c].has_req) return c;
+        if (d->ch[c].has_req || d->ch[c].w_on) return c;
     return -1;
 }
 
@@ -313,14 +332,21 @@ static void *worker(void *arg)
             pthread_mutex_unlock(&d->lock);
             wake = do_fit_chunk(d, c, restart, npc);   /* 0: more to come, no result to wake the UI for */
         } else {
-            int c = pending_batch(d);
+            int c = pending_batch(d), delay_ms = d->delay_ms;
             struct channel *ch = &d->ch[c];
-            int n = ch->n, delay_ms = d->delay_ms;
-            uint64_t stamp = ch->stamp;
-            memcpy(d->bz, ch->z, sizeof(float) * (size_t)n * d->Z);
-            ch->has_req = 0;
+            if (ch->has_req && !ch->w_on) {   /* a new batch; one half done is finished first (a drag
+                                                 still shows grids on its way), the newest after it */
+                if (ch->w_cap < ch->n) {
+                    ch->w_cap = ch->n;
+                    ch->w_z = zs_xrealloc(ch->w_z, sizeof(float) * (size_t)ch->w_cap * d->Z);
+                    ch->w_rgb = zs_xrealloc(ch->w_rgb, (size_t)ch->w_cap * d->npix);
+                }
+                memcpy(ch->w_z, ch->z, sizeof(float) * (size_t)ch->n * d->Z);
+                ch->w_n = ch->n, ch->w_stamp = ch->stamp, ch->w_done = 0, ch->w_ms = 0, ch->w_on = 1;
+                ch->has_req = 0;
+            }
             pthread_mutex_unlock(&d->lock);
-            do_batch(d, c, stamp, n, delay_ms);
+            do_batch_chunk(d, c, delay_ms);
         }
         pthread_mutex_lock(&d->lock);
         d->working = 0;
@@ -354,13 +380,6 @@ zs_decoder *zs_decoder_create(const zs_vae *model, const zs_attr_vectors *attrs,
     d->req_delta = zs_xmalloc(sizeof(float) * d->Z);
     d->delta = zs_xmalloc(sizeof(float) * d->Z);
     d->base = zs_xmalloc(sizeof(float) * d->Z);
-    d->bz = zs_xmalloc(sizeof(float) * d->Z * ZS_DEC_BATCH_MAX);
-    d->bout = zs_xmalloc(d->npix * ZS_DEC_BATCH_MAX);
-    for (int c = 0; c < ZS_DEC_CHANNELS; c++) {
-        d->ch[c].z = zs_xmalloc(sizeof(float) * d->Z * ZS_DEC_BATCH_MAX);
-        d->ch[c].res_rgb = zs_xmalloc(d->npix * ZS_DEC_BATCH_MAX);
-        d->ch[c].ui_rgb = zs_xmalloc(d->npix * ZS_DEC_BATCH_MAX);
-    }
     d->mu = zs_xmalloc(sizeof(float) * d->Z);
     d->z = zs_xmalloc(sizeof(float) * d->Z);
     d->photo_mu = zs_xmalloc(sizeof(float) * d->Z);
@@ -390,9 +409,10 @@ void zs_decoder_destroy(zs_decoder *d)
     free(d->req_face), free(d->face), free(d->out), free(d->res_rgb), free(d->ui_rgb);
     free(d->res_mu), free(d->ui_mu), free(d->mu), free(d->z), free(d->x), free(d->img);
     free(d->photo_mu), free(d->photo_d0);
-    free(d->res_z), free(d->ui_z), free(d->req_base), free(d->base), free(d->bz), free(d->bout);
+    free(d->res_z), free(d->ui_z), free(d->req_base), free(d->base);
     free(d->req_delta), free(d->delta), free(d->fit_mu);
-    for (int c = 0; c < ZS_DEC_CHANNELS; c++) free(d->ch[c].z), free(d->ch[c].res_rgb), free(d->ch[c].ui_rgb);
+    for (int c = 0; c < ZS_DEC_CHANNELS; c++)
+        free(d->ch[c].z), free(d->ch[c].res_rgb), free(d->ch[c].ui_rgb), free(d->ch[c].w_z), free(d->ch[c].w_rgb);
     free(d->res_detail.rgb), free(d->ui_detail.rgb), free(d->ui_photo.rgb), free(d->ui_face);
     if (d->has_photo_result) free(d->photo_res.photo.rgb), free(d->photo_res.face);
     free(d->save_im.rgb);
@@ -508,6 +528,10 @@ void zs_decoder_post_batch(zs_decoder *d, int channel, uint64_t stamp, int n, co
     pthread_mutex_lock(&d->lock);
     struct channel *ch = &d->ch[channel];
     if (ch->has_req) d->stats.dropped++;
+    if (ch->cap < n) {
+        ch->cap = n;
+        ch->z = zs_xrealloc(ch->z, sizeof(float) * (size_t)n * d->Z);
+    }
     memcpy(ch->z, z, sizeof(float) * (size_t)n * d->Z);
     ch->n = n, ch->stamp = stamp, ch->has_req = 1;
     d->stats.posted++;
@@ -521,6 +545,10 @@ int zs_decoder_poll_batch(zs_decoder *d, int channel, zs_batch_result *out)
     struct channel *ch = &d->ch[channel];
     int got = ch->has_result;
     if (got) {
+        if (ch->ui_cap < ch->res_n) {
+            ch->ui_cap = ch->res_n;
+            ch->ui_rgb = zs_xrealloc(ch->ui_rgb, (size_t)ch->ui_cap * d->npix);
+        }
         memcpy(ch->ui_rgb, ch->res_rgb, (size_t)ch->res_n * d->npix);
         *out = (zs_batch_result){.stamp = ch->res_stamp, .n = ch->res_n, .rgb = ch->ui_rgb, .ms = ch->res_ms};
         ch->has_result = 0;

@@ -103,9 +103,12 @@ int zs_decoder_poll_photo(zs_decoder *d, zs_photo_result *out);
 /* Write im (copied) as a PNG at path on the worker. */
 void zs_decoder_save(zs_decoder *d, const char *path, const zs_image *im);
 int zs_decoder_poll_save(zs_decoder *d, zs_save_result *out);
-/* Batches: n latents (n <= ZS_DEC_BATCH_MAX) decoded one by one. */
-#define ZS_DEC_CHANNELS 4
-#define ZS_DEC_BATCH_MAX 16
+/* Batches: n latents (n <= ZS_DEC_BATCH_MAX) decoded one by one, 16 a turn:
+ * the face request and the other channels are served between the turns of
+ * a long batch. A batch begun is finished; posts meanwhile replace each
+ * other, and the newest is decoded next. */
+#define ZS_DEC_CHANNELS 6
+#define ZS_DEC_BATCH_MAX 81
 typedef struct zs_batch_result {
     uint64_t stamp;
     int n;

@@ -153,6 +153,8 @@ int zs_render_init(zs_render *r, const char *shader_dir, char *err, size_t nerr)
     }
     r->u_viewport = glGetUniformLocation(r->prog, "u_viewport");
     r->u_tex = glGetUniformLocation(r->prog, "u_tex");
+    r->u_sharpen = glGetUniformLocation(r->prog, "u_sharpen");
+    r->u_rect = glGetUniformLocation(r->prog, "u_rect");
 
     glGenVertexArrays(1, &r->vao);
     glBindVertexArray(r->vao);
@@ -200,6 +202,8 @@ static void flush(zs_render *r)
     if (r->cur_blend) glEnable(GL_BLEND);
     else glDisable(GL_BLEND);
     glBindTexture(GL_TEXTURE_2D, r->cur_tex);
+    glUniform1f(r->u_sharpen, r->cur_sharpen);
+    glUniform4fv(r->u_rect, 1, r->cur_rect);
     glBindBuffer(GL_ARRAY_BUFFER, r->vbo);
     glBufferData(GL_ARRAY_BUFFER, (GLsizeiptr)(sizeof(vtx) * 4 * r->nquads), r->verts, GL_STREAM_DRAW);
     glDrawElements(GL_TRIANGLES, 6 * r->nquads, GL_UNSIGNED_SHORT, 0);
@@ -207,19 +211,31 @@ static void flush(zs_render *r)
 }
 
 /* A quad in drawable pixels [x0, x1) x [y0, y1). Opaque quads are drawn
- * without blending: on llvmpipe that halves the cost of a frame. */
-static void quad(zs_render *r, unsigned tex, int blend, float x0, float y0, float x1, float y1, float u0, float v0,
-                 float u1, float v1, ui_color c)
+ * without blending: on llvmpipe that halves the cost of a frame. sharpen >
+ * 0 draws the texture through the unsharp mask, its edges clamped to the
+ * quad's texels (a cell of an atlas is sharpened as the face alone). */
+static void quad_ex(zs_render *r, unsigned tex, int blend, float x0, float y0, float x1, float y1, float u0, float v0,
+                    float u1, float v1, ui_color c, float sharpen)
 {
     blend = blend || c.a < 255;
-    if (tex != r->cur_tex || blend != r->cur_blend || r->nquads == MAX_QUADS)
-        flush(r), r->cur_tex = tex, r->cur_blend = blend;
+    float rect[4] = {u0 < u1 ? u0 : u1, v0 < v1 ? v0 : v1, u0 < u1 ? u1 : u0, v0 < v1 ? v1 : v0};
+    int new_mask = sharpen != r->cur_sharpen || (sharpen > 0 && memcmp(rect, r->cur_rect, sizeof rect) != 0);
+    if (tex != r->cur_tex || blend != r->cur_blend || r->nquads == MAX_QUADS || new_mask) {
+        flush(r), r->cur_tex = tex, r->cur_blend = blend, r->cur_sharpen = sharpen;
+        memcpy(r->cur_rect, rect, sizeof rect);
+    }
     vtx *v = (vtx *)r->verts + 4 * r->nquads++;
     const float xs[4] = {x0, x1, x0, x1}, ys[4] = {y0, y0, y1, y1};
     const float us[4] = {u0, u1, u0, u1}, vs[4] = {v0, v0, v1, v1};
     for (int k = 0; k < 4; k++) {
         v[k] = (vtx){xs[k], ys[k], us[k], vs[k], {c.r, c.g, c.b, c.a}};
     }
+}
+
+static void quad(zs_render *r, unsigned tex, int blend, float x0, float y0, float x1, float y1, float u0, float v0,
+                 float u1, float v1, ui_color c)
+{
+    quad_ex(r, tex, blend, x0, y0, x1, y1, u0, v0, u1, v1, c, 0);
 }
 
 /* roundf(logical * scale), without the call: it runs for every command of every frame */
@@ -367,7 +383,8 @@ static void draw_area(zs_render *r, const ui_ctx *ui, const zs_font *font, const
         switch (c->kind) {
         case UI_CMD_RECT: quad(r, r->white, 0, x0, y0, x1, y1, 0.5f, 0.5f, 0.5f, 0.5f, c->color); break;
         case UI_CMD_IMAGE:
-            quad(r, c->image.tex, 0, x0, y0, x1, y1, c->image.u0, c->image.v0, c->image.u1, c->image.v1, c->color);
+            quad_ex(r, c->image.tex, 0, x0, y0, x1, y1, c->image.u0, c->image.v0, c->image.u1, c->image.v1, c->color,
+                    c->image.sharpen > 0 ? c->image.sharpen : 0);
             break;
         case UI_CMD_TEXT: draw_text(r, font, ui->text + c->text, c->len, q.x, q.y, c->color); break;
         default: break;
@@ -423,6 +440,8 @@ int zs_render_frame(zs_render *r, int fb_w, int fb_h, float scale, const ui_ctx 
     r->nquads = 0;
     r->cur_tex = r->white;
     r->cur_blend = 0;
+    r->cur_sharpen = 0;
+    memset(r->cur_rect, 0, sizeof r->cur_rect);
     uint8_t *done = zs_xcalloc((size_t)tx * ty, 1);
     int drawn = 0;
     for (int y = 0; y < ty; y++)

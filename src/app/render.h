@@ -39,11 +39,12 @@ int zs_font_line_height(const zs_font *f);   /* logical pixels */
 
 typedef struct zs_render {
     unsigned prog, vao, vbo, ibo, white;
-    int u_viewport, u_tex;
+    int u_viewport, u_tex, u_sharpen, u_rect;
     float *verts;            /* quads waiting to be drawn */
     int nquads;
     unsigned cur_tex;
     int cur_blend;
+    float cur_sharpen, cur_rect[4];   /* the unsharp mask of the quads batched (0: none) */
     int fb_w, fb_h;
     float scale;
     /* only what changed is drawn (render.c, "damage") */

@@ -19,7 +19,7 @@
  *   sync                 wait until the newest request's picture is on screen
  *   screenshot PATH      PNG of the next frame (drawable pixels)
  *   redraw               draw the next frame in full (else only what changed is drawn)
- *   print sliders|state|photo|interp|sample|train|timing|rect NAME    to stdout (rect in drawable pixels)
+ *   print sliders|state|photo|interp|sample|walk|train|timing|rect NAME    to stdout (rect in drawable pixels)
  *   print axis NAME      slider NAME's (Smiling, PC1) value, marker, origin and histogram counts
  *   print gallery        the faces the search shows (and its message); print pca: the directions' variances
  *   print analysis       the Analysis tab: its result's statistics, groups, separation, hover and a point
@@ -270,6 +270,23 @@ static void print(zs_script *s, zs_app *a, const cmd *c)
         printf("sample seed=%llu radius=%.4f fitted=%d have_gauss=%d src=%d key=%llx shown=%d\n",
                (unsigned long long)a->sample_seed, (double)a->sample_radius, a->sample_fitted, a->have_gauss, a->src,
                (unsigned long long)zs_app_face_key(a), a->have_samples && a->samples_shown_gen == a->samples_gen);
+        int inside = 0;
+        for (int i = 0; i < ZS_NSAMPLES; i++) inside += a->sample_inside[i];
+        printf("sample_box box=%d b=%.4f have_maha=%d inside=%d mean_n=%d sharpen=%.4f\n", a->sample_box,
+               (double)a->sample_b, a->have_maha, inside, a->mean_n, (double)a->sharpen);
+        for (int i = 0; i < ZS_NSAMPLES && a->have_maha; i++)
+            printf("sample_cloud %d %.6f %d\n", i, (double)a->sample_maha[i], a->sample_inside[i]);
+        if (a->message[0]) printf("message %s %s\n", a->message_err ? "error" : "ok", a->message);
+    } else if (strcmp(c->a, "walk") == 0) {
+        char x[40], y[40];
+        zs_views_direction_name(a->walk_x, x, sizeof x);
+        zs_views_direction_name(a->walk_y, y, sizeof y);
+        for (char *p = x; *p; p++) *p = *p == ' ' ? '_' : *p;
+        for (char *p = y; *p; p++) *p = *p == ' ' ? '_' : *p;
+        printf("walk x=%s y=%s range=%.4f n=%d shown_n=%d have=%d fresh=%d sharpen=%.4f mean_n=%d src=%d\n", x, y,
+               (double)a->walk_range, a->walk_n, a->walk_shown_n, a->have_walk,
+               a->have_walk && a->batch_shown[ZS_CH_WALK] == a->batch_posted[ZS_CH_WALK], (double)a->sharpen, a->mean_n,
+               a->src);
         if (a->message[0]) printf("message %s %s\n", a->message_err ? "error" : "ok", a->message);
     } else if (strcmp(c->a, "photo") == 0) {
         printf("photo tab=%d mode=%d gen=%llu size=%dx%d keep_detail=%d have_detail=%d detail=%dx%d path=%s\n",
@@ -339,7 +356,7 @@ static void print(zs_script *s, zs_app *a, const cmd *c)
 static int idle(const zs_app *a)
 {
     for (int c = 0; c < ZS_DEC_CHANNELS; c++)
-        if ((a->batch_dirty[c] && (c != ZS_CH_SAMPLES || a->tab == ZS_TAB_SAMPLE)) ||
+        if ((a->batch_dirty[c] && (c != ZS_CH_SAMPLES || a->tab == ZS_TAB_SAMPLE) && (c != ZS_CH_WALK || a->tab == ZS_TAB_WALK)) ||
             a->batch_shown[c] != a->batch_posted[c])
             return 0;
     if (a->fitting || zs_anview_busy(a)) return 0;

@@ -7,11 +7,14 @@
  *   model /path/default.safetensors      (also gallery, attrs)
  *   tab 0
  *   face gallery 12                      (or: face photo /path/me.jpg)
- *   sample 3 7 <z floats>                (a sample was current: its number, seed, latent)
+ *   sample_face 3 7 <z floats>           (a sample was current: its number, seed, latent)
  *   strength Smiling 1.5                 (the sliders that are not 0)
  *   pc 2 -0.5                            (principal-direction sliders that are not 0)
  *   filter hair                          (slider filter; also: ortho Male, search Bald=yes)
  *   slot A <z floats>                    (then slot_label A ..., slot_name A ...)
+ *   sharpen 0.8                          (the status line's slider; absent: 0)
+ *   sample box 1.5                       (isotropic|fitted|box, and the box's b)
+ *   walk Smiling Male 2 7                (the Walk tab: x, y (or PC3), range, N)
  *
  * Where: --session FILE, else $XDG_CONFIG_HOME/zspace/session, else
  * ~/.config/zspace/session. Test and bench runs (--script, --frames,
@@ -110,6 +113,15 @@ void zs_session_apply(zs_app *a)
             a->slot[i].set = 1;
             a->batch_dirty[ZS_CH_SLOTS] = a->batch_dirty[ZS_CH_STRIP] = a->batch_dirty[ZS_CH_T] = 1;
         }
+    if (s->have_sharpen) a->sharpen = s->sharpen;
+    if (s->have_sample_mode) {
+        a->sample_fitted = s->sample_mode == 1, a->sample_box = s->sample_mode == 2, a->sample_b = s->sample_b;
+        a->batch_dirty[ZS_CH_SAMPLES] = 1;
+    }
+    if (s->have_walk) {
+        a->walk_x = s->walk_x, a->walk_y = s->walk_y, a->walk_range = s->walk_range;
+        a->walk_n = s->walk_n, a->walk_nf = (float)s->walk_n;
+    }
     if (s->tab >= 0 && s->tab != ZS_TAB_PHOTO) a->tab = s->tab;   /* the Photo tab comes with its photo */
     a->dirty = 1;
     fprintf(stderr, "zspace: session restored from %s\n", a->session_path);
@@ -175,7 +187,7 @@ void zs_session_save(zs_app *a)
     } else if (a->current >= 0) put(&b, "face gallery %d\n", a->current);
     int Z = a->model ? a->model->cfg.z : 0;
     if (a->src == ZS_SRC_SAMPLE && Z > 0) {
-        put(&b, "sample %d %llu", a->sample_pick, (unsigned long long)a->sample_pick_seed);
+        put(&b, "sample_face %d %llu", a->sample_pick, (unsigned long long)a->sample_pick_seed);
         for (int j = 0; j < Z; j++) put(&b, " %.9g", (double)a->sample_base[j]);
         put(&b, "\n");
     }
@@ -194,6 +206,16 @@ void zs_session_save(zs_app *a)
             if (!strchr(a->slot[i].label, '\n')) put(&b, "slot_label %c %s\n", "AB"[i], a->slot[i].label);
             if (!strchr(a->slot[i].name, '\n')) put(&b, "slot_name %c %s\n", "AB"[i], a->slot[i].name);
         }
+    put(&b, "sharpen %.9g\n", (double)a->sharpen);
+    put(&b, "sample %s %.9g\n", a->sample_box ? "box" : a->sample_fitted ? "fitted" : "isotropic", (double)a->sample_b);
+    char wx[40], wy[40];
+    for (int i = 0; i < 2; i++) {
+        int d = i ? a->walk_y : a->walk_x;
+        char *o = i ? wy : wx;
+        if (d < ZS_NATTR) snprintf(o, 40, "%s", zs_attr_names[d]);
+        else snprintf(o, 40, "PC%d", d - ZS_NATTR + 1);
+    }
+    put(&b, "walk %s %s %.9g %d\n", wx, wy, (double)a->walk_range, a->walk_n);
     mkdirs(a->session_path);
     zs_atomic_file af;
     zs_status st = zs_atomic_open(&af, a->session_path);

@@ -43,6 +43,14 @@ static char *rest(char *p)
     return p;
 }
 
+int zs_session_direction(const char *name)
+{
+    int k = zs_attr_find(name);
+    if (k >= 0) return k;
+    if (strncmp(name, "PC", 2) == 0 && atoi(name + 2) >= 1 && atoi(name + 2) <= ZS_NPC) return ZS_NATTR + atoi(name + 2) - 1;
+    return -1;
+}
+
 int zs_session_parse(const char *path, zs_session *s, char *err, size_t nerr)
 {
     memset(s, 0, sizeof *s);
@@ -118,7 +126,7 @@ int zs_session_parse(const char *path, zs_session *s, char *err, size_t nerr)
             if (sscanf(p, "%d %lf%n", &k, &v, &u) != 2 || k < 1 || k > ZS_NPC || !isfinite(v) || fabs(v) > 100)
                 why = "bad principal-direction strength", ok = 0;
             else s->pc_strength[k - 1] = (float)v;
-        } else if (strcmp(key, "sample") == 0) {
+        } else if (strcmp(key, "sample_face") == 0) {
             int pick = -1, u = 0;
             unsigned long long seed = 0;
             if (sscanf(p, "%d %llu%n", &pick, &seed, &u) != 2 || pick < 0 || pick > 1000 ||
@@ -129,6 +137,29 @@ int zs_session_parse(const char *path, zs_session *s, char *err, size_t nerr)
         } else if (strcmp(key, "ortho") == 0) snprintf(s->ortho, sizeof s->ortho, "%s", rest(p));
         else if (strcmp(key, "search") == 0) snprintf(s->search, sizeof s->search, "%s", rest(p));
         else if (strcmp(key, "filter") == 0) snprintf(s->filter, sizeof s->filter, "%s", rest(p));
+        else if (strcmp(key, "sharpen") == 0) {
+            double v;
+            if (sscanf(p, "%lf", &v) != 1 || !(v >= 0 && v <= 10)) why = "bad sharpen", ok = 0;
+            else s->sharpen = (float)v, s->have_sharpen = 1;
+        } else if (strcmp(key, "sample") == 0) {   /* sample isotropic|fitted|box B */
+            char mode[16] = "";
+            double b;
+            if (sscanf(p, "%15s %lf", mode, &b) != 2 || !(b >= 0.1 && b <= 4)) why = "bad sample", ok = 0;
+            else {
+                s->sample_mode = strcmp(mode, "isotropic") == 0 ? 0 : strcmp(mode, "fitted") == 0 ? 1
+                               : strcmp(mode, "box") == 0 ? 2 : -1;
+                if (s->sample_mode < 0) why = "bad sample mode", ok = 0;
+                s->sample_b = (float)b, s->have_sample_mode = 1;
+            }
+        } else if (strcmp(key, "walk") == 0) {   /* walk X Y RANGE N: directions Smiling, PC3 */
+            char x[64] = "", y[64] = "";
+            double r;
+            int n;
+            if (sscanf(p, "%63s %63s %lf %d", x, y, &r, &n) != 4 || (s->walk_x = zs_session_direction(x)) < 0 ||
+                (s->walk_y = zs_session_direction(y)) < 0 || !(r >= 0.5 && r <= 4) || n < 3 || n > ZS_WALK_MAX)
+                why = "bad walk", ok = 0;
+            else s->walk_range = (float)r, s->walk_n = n, s->have_walk = 1;
+        }
         /* unknown keys: a newer version's; skipped */
     }
     fclose(f);

@@ -12,5 +12,7 @@
  * zs_session_free. */
 int zs_session_parse(const char *path, zs_session *s, char *err, size_t nerr);
 void zs_session_free(zs_session *s);
+/* A direction of the Walk tab by name: an attribute ("Smiling") or "PC3"; -1 if neither. */
+int zs_session_direction(const char *name);
 
 #endif

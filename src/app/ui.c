@@ -326,6 +326,18 @@ int ui_toggle(ui_ctx *ui, const char *label, int *v)
     return changed;
 }
 
+int ui_choice(ui_ctx *ui, const char *name, const char *label, int selected)
+{
+    ui_id id = ui_get_id(ui, name) ^ 0x3c71u;
+    ui_rect r = ui_layout_next(ui);
+    name2(ui, "choice", name, r);
+    int over = control(ui, id, r);
+    ui_draw_rect(ui, r, selected ? ui->style.widget_active : widget_color(ui, id));
+    if (selected) ui_draw_rect(ui, (ui_rect){r.x, r.y, 3, r.h}, ui->style.accent);
+    ui_draw_text_in(ui, (ui_rect){r.x + 6, r.y, r.w - 6, r.h}, label, text_color(ui), -1);
+    return clicked(ui, id, over);
+}
+
 int ui_slider(ui_ctx *ui, const char *name, float *v, float lo, float hi, const char *fmt)
 {
     return ui_slider_ex(ui, name, v, lo, hi, fmt, NULL);

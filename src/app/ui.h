@@ -30,7 +30,9 @@ typedef struct ui_rect { int x, y, w, h; } ui_rect;
 typedef struct ui_color { uint8_t r, g, b, a; } ui_color;
 typedef uint32_t ui_id;
 /* A texture (renderer's handle) and the part of it to show. */
-typedef struct ui_image { unsigned tex; float u0, v0, u1, v1; } ui_image;
+/* sharpen > 0: the renderer draws the texels u0..u1 x v0..v1 through an
+ * unsharp mask of that strength (a decoded face; shaders/quad.frag). */
+typedef struct ui_image { unsigned tex; float u0, v0, u1, v1, sharpen; } ui_image;
 
 typedef enum ui_cmd_kind { UI_CMD_RECT, UI_CMD_TEXT, UI_CMD_IMAGE, UI_CMD_CLIP } ui_cmd_kind;
 typedef struct ui_cmd {
@@ -160,6 +162,9 @@ void ui_label_wrap(ui_ctx *ui, const char *text, ui_color c);
 int ui_button(ui_ctx *ui, const char *label);       /* 1 when clicked */
 /* A check box and its label; a click flips *v. 1 when it changed. */
 int ui_toggle(ui_ctx *ui, const char *label, int *v);
+/* One row of a list to choose from: label, highlighted when selected; 1
+ * when clicked. The id and the script's name ("choice/NAME") come from name. */
+int ui_choice(ui_ctx *ui, const char *name, const char *label, int selected);
 /* Float slider: click or drag anywhere on it; shows the value with fmt.
  * 1 when the value changed. */
 int ui_slider(ui_ctx *ui, const char *name, float *v, float lo, float hi, const char *fmt);

@@ -14,11 +14,13 @@
  * same sliders: the centre shows the photo's crop and its edit, or the
  * photo and its keep-detail edit); Interpolate (the centre shows A, the
  * face at t, B and the strip); Sample (the centre shows the 4 x 4 grid);
- * Train; Analysis (analysisview.c: statistics of the encoded gallery, or
- * its PCA / LDA map).
+ * Train; Walk (views.c: the N x N grid); Analysis (analysisview.c:
+ * statistics of the encoded gallery, or its PCA / LDA map). The status line
+ * ends with the Sharpen slider (views.c), the gallery's count with Mean face.
  * What the sliders edit (a->src) is a gallery face, the photo or a sample.
  */
 #include "app_impl.h"
+#include "zspace/analysis.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -29,6 +31,8 @@
 #define RIGHT_W 360
 #define NAME_W 150
 #define AUC_W 44
+#define SAMPLE_GAP 10    /* between the Sample grid's cells */
+#define SHARPEN_W 230   /* the status line's Sharpen slider */
 
 /* "Mouth_Slightly_Open" -> "Mouth Slightly Open" */
 static void display_name(int k, char *buf, size_t n)
@@ -66,11 +70,19 @@ static void gallery_panel(zs_app *a, ui_rect r)
     if (ui_textbox(ui, "search", a->search, sizeof a->search, "search: Smiling=no Male") & UI_CHANGED)
         zs_gallery_search(a);
     ui->disabled = 0;
-    ui_layout_row(ui, 1, NULL, 0);
+    ui_layout_row(ui, 2, (int[]){-(84 + ui->style.spacing), 0}, 22);
     if (!a->gallery) snprintf(buf, sizeof buf, "Gallery: none");
-    else if (a->nshown == a->nthumbs) snprintf(buf, sizeof buf, "Gallery: %d faces", a->nthumbs);
-    else snprintf(buf, sizeof buf, "%d of %d faces", a->nshown, a->nthumbs);
+    else if (a->nshown == a->nthumbs) snprintf(buf, sizeof buf, "%d faces", a->nthumbs);
+    else snprintf(buf, sizeof buf, "%d of %d", a->nshown, a->nthumbs);
     ui_label_ex(ui, buf, ui->style.text, -1);
+    if (!a->gallery || !a->dec) ui->disabled = 1;
+    if (ui_button(ui, "Mean face")) zs_views_mean_face(a);   /* of the faces the search lets through */
+    ui->disabled = 0;
+    ui_layout_row(ui, 1, NULL, 0);
+    if (a->src == ZS_SRC_SAMPLE && a->mean_n > 0) {
+        zs_strf(buf, sizeof buf, "Current: mean of %d faces", a->mean_n);
+        ui_label_ex(ui, buf, ui->style.accent, -1);
+    }
     if (a->search_msg[0]) ui_label_wrap(ui, a->search_msg, ui->style.error);
     int sel = -1;   /* the current face's place among the shown ones */
     for (int i = 0; i < a->nshown && a->src == ZS_SRC_GALLERY; i++)
@@ -87,9 +99,9 @@ static void gallery_panel(zs_app *a, ui_rect r)
 }
 
 /* A face image, or a dark box with a note when there is none. */
-static void face_box(ui_ctx *ui, const char *name, ui_rect r, unsigned tex, int shown, const char *note)
+static void face_box(ui_ctx *ui, const char *name, ui_rect r, unsigned tex, int shown, const char *note, float sharpen)
 {
-    if (shown) ui_draw_image(ui, r, (ui_image){tex, 0, 0, 1, 1});
+    if (shown) ui_draw_image(ui, r, (ui_image){tex, 0, 0, 1, 1, sharpen});
     else {
         ui_draw_rect(ui, r, ui->style.bg);
         ui_draw_text_in(ui, r, note, ui->style.text_dim, 0);
@@ -139,10 +151,10 @@ static void photo_centre(zs_app *a, ui_rect ro, ui_rect re, int side)
         ui_rect fo = fit_rect(ro, a->photo_w, a->photo_h), fe = fit_rect(re, a->photo_w, a->photo_h);
         ui_draw_rect(ui, ro, st->bg);
         ui_draw_rect(ui, re, st->bg);
-        ui_draw_image(ui, fo, (ui_image){a->tex_photo, 0, 0, 1, 1});
+        ui_draw_image(ui, fo, (ui_image){a->tex_photo, 0, 0, 1, 1, 0});
         ui_name(ui, "image/photo", fo);
         if (a->have_detail && ready) {
-            ui_draw_image(ui, fe, (ui_image){a->tex_detail, 0, 0, 1, 1});
+            ui_draw_image(ui, fe, (ui_image){a->tex_detail, 0, 0, 1, 1, 0});
             ui_name(ui, "image/detail", fe);
         } else ui_draw_text_in(ui, re, "computing...", st->text_dim, 0);
     } else {
@@ -150,8 +162,8 @@ static void photo_centre(zs_app *a, ui_rect ro, ui_rect re, int side)
                         -1);
         ui_draw_text_in(ui, (ui_rect){re.x - st->spacing, y, side, st->row_h}, edited ? "Edit" : "Reconstruction",
                         st->text, -1);
-        face_box(ui, "image/crop", ro, a->tex_crop, 1, "");
-        face_box(ui, "image/edit", re, a->tex_edit, ready, "encoding...");
+        face_box(ui, "image/crop", ro, a->tex_crop, 1, "", 0);
+        face_box(ui, "image/edit", re, a->tex_edit, ready, "encoding...", a->sharpen);
     }
     int ytext = ro.y + side + st->pad;
     ui_layout_body(ui, (ui_rect){ro.x, ytext, re.x + re.w - ro.x, ui->lay.body.y + ui->lay.body.h - ytext});
@@ -194,10 +206,10 @@ static void interp_centre(zs_app *a)
     ui_draw_text_in(ui, (ui_rect){rb.x, b.y, small, st->row_h}, "B", st->text, 0);
     snprintf(buf, sizeof buf, "t = %.2f  (%s)", (double)a->interp_t, a->interp_slerp ? "slerp" : "lerp");
     ui_draw_text_in(ui, (ui_rect){rt.x, b.y, big, st->row_h}, buf, st->text, 0);
-    face_box(ui, "image/A", ra, a->slot[0].tex, a->slot[0].set, "Set A");
-    face_box(ui, "image/B", rb, a->slot[1].tex, a->slot[1].set, "Set B");
+    face_box(ui, "image/A", ra, a->slot[0].tex, a->slot[0].set, "Set A", a->sharpen);
+    face_box(ui, "image/B", rb, a->slot[1].tex, a->slot[1].set, "Set B", a->sharpen);
     face_box(ui, "image/t", rt, a->tex_t, both && a->have_t,
-             both ? "decoding..." : "Set A and B (right) from a gallery face or the photo");
+             both ? "decoding..." : "Set A and B (right) from a gallery face or the photo", a->sharpen);
     for (int i = 0; i < 2; i++) {   /* the slot's name under it; " (edited)" on a line of its own */
         if (!a->slot[i].set) continue;
         ui_rect la = {(i ? rb.x : ra.x) - gap / 2, ra.y + small + 2, small + gap, ui->text_h};
@@ -219,7 +231,8 @@ static void interp_centre(zs_app *a)
         char name[24];
         snprintf(name, sizeof name, "strip/%d", i);
         if (both && a->have_strip)
-            ui_draw_image(ui, c, (ui_image){a->tex_strip, (float)i / ZS_STRIP_N, 0, (float)(i + 1) / ZS_STRIP_N, 1});
+            ui_draw_image(ui, c, (ui_image){a->tex_strip, (float)i / ZS_STRIP_N, 0, (float)(i + 1) / ZS_STRIP_N, 1,
+                                            a->sharpen});
         else ui_draw_rect(ui, c, st->bg);
         ui_name(ui, name, c);
         snprintf(buf, sizeof buf, "%.2f", (double)i / (ZS_STRIP_N - 1));
@@ -247,35 +260,62 @@ static void sample_centre(zs_app *a)
     ui_ctx *ui = a->ui;
     const ui_style *st = &ui->style;
     ui_rect b = ui->lay.body;
-    int S = a->S ? a->S : 64, sp = st->spacing;
+    int S = a->S ? a->S : 64, sp = SAMPLE_GAP;   /* room for each cell's inside / outside frame */
     int cell = (b.w - 3 * sp) / 4, hcell = (b.h - st->row_h - 4 * (ui->text_h + 2) - 3 * sp - st->pad) / 4;
     if (cell > hcell) cell = hcell;
     if (cell >= S) cell = cell / S * S;
     if (cell < 16) cell = 16;
     int gw = 4 * cell + 3 * sp, x0 = b.x + (b.w - gw) / 2, y0 = b.y + st->row_h + sp;
     char buf[300];
-    snprintf(buf, sizeof buf, "%s samples, radius %.2f, seed %llu  (click one to edit it)",
-             a->sample_fitted ? "Fitted" : "Isotropic", (double)a->sample_radius, (unsigned long long)a->sample_seed);
+    if (a->sample_box)
+        snprintf(buf, sizeof buf, "Box samples in [-%.2f, %.2f], seed %llu  (click one to edit it)",
+                 (double)a->sample_b, (double)a->sample_b, (unsigned long long)a->sample_seed);
+    else
+        snprintf(buf, sizeof buf, "%s samples, radius %.2f, seed %llu  (click one to edit it)",
+                 a->sample_fitted ? "Fitted" : "Isotropic", (double)a->sample_radius, (unsigned long long)a->sample_seed);
     ui_draw_text_in(ui, (ui_rect){x0, b.y, gw, st->row_h}, buf, st->text, -1);
     int shown = a->have_samples && a->samples_shown_gen == a->samples_gen && !a->fitting;
     ui_image cells[ZS_NSAMPLES];
     for (int i = 0; i < ZS_NSAMPLES; i++) {
         float u0 = (float)(i % 4) / 4, v0 = (float)(i / 4) / 4;
-        cells[i] = (ui_image){a->tex_samples, u0, v0, u0 + 0.25f, v0 + 0.25f};
+        cells[i] = (ui_image){a->tex_samples, u0, v0, u0 + 0.25f, v0 + 0.25f, a->sharpen};
     }
     ui_layout_body(ui, (ui_rect){x0, y0, gw, 4 * cell + 3 * sp});
     if (!shown) ui->disabled = 1;
+    ui_style keep = ui->style;
+    ui->style.spacing = sp;
     int hit = ui_image_grid(ui, "sample", cells, ZS_NSAMPLES, cell, -1, 0);
+    ui->style = keep;
     ui->disabled = 0;
     if (hit >= 0) zs_app_pick_sample(a, hit);
+    int ninside = 0;
+    for (int i = 0; i < ZS_NSAMPLES && shown && a->have_maha; i++) {   /* inside / outside the data cloud */
+        /* a frame around the cell, in the gap (the face's pixels stay the decoder's) */
+        ui_rect c = {x0 + (i % 4) * (cell + sp), y0 + (i / 4) * (cell + sp), cell, cell};
+        ui_color col = a->sample_inside[i] ? (ui_color){80, 200, 110, 255} : (ui_color){230, 70, 60, 255};
+        ui_draw_box(ui, (ui_rect){c.x - 4, c.y - 4, c.w + 8, c.h + 8}, col, 3);
+        char name[24];
+        snprintf(name, sizeof name, "cloud/%d", i);
+        ui_name(ui, name, (ui_rect){c.x - 4, c.y - 4, c.w + 8, 3});   /* its top edge */
+        ninside += a->sample_inside[i];
+    }
     if (!shown) {
         ui_rect all = {x0, y0, gw, 4 * cell + 3 * sp};
         ui_draw_text_in(ui, (ui_rect){all.x, all.y + all.h / 2 - ui->text_h / 2, all.w, ui->text_h},
                         a->fitting ? "Fitting a Gaussian to the gallery's latents..." : "decoding...", st->text, 0);
     }
-    int ytext = y0 + 4 * cell + 3 * sp + st->pad;
+    int ytext = y0 + 4 * cell + 3 * sp + st->pad + 4;
     ui_layout_body(ui, (ui_rect){x0, ytext, gw, b.y + b.h - ytext});
-    if (a->sample_fitted)
+    if (shown && a->have_maha) {
+        snprintf(buf, sizeof buf, "%d/%d inside the data cloud (green frame: Mahalanobis distance d under the gallery's "
+                                  "Gaussian with d^2 within chi-square(%d)'s 99%% quantile, %.0f; red: outside)",
+                 ninside, ZS_NSAMPLES, a->model->cfg.z, zs_chi2_quantile99(a->model->cfg.z));
+        ui_label_wrap(ui, buf, st->text);
+    }
+    if (a->sample_box)
+        ui_label_wrap(ui, "Box: every component uniform in [-b, b], z ~ U([-b, b]^z). The box's corners are far from "
+                          "where the encoded faces lie: most draws fall outside the cloud.", st->text_dim);
+    else if (a->sample_fitted)
         ui_label_wrap(ui, "Fitted: z = mean + radius * L n, n ~ N(0, I), with L L^T the covariance of the gallery's "
                           "encoded faces. Radius 0 is the mean face.", st->text_dim);
     else
@@ -316,7 +356,8 @@ static void train_centre(zs_app *a)
         for (int i = 0; i < ZS_TV_FACES; i++) {
             ui_rect c = {x0 + i * (cell + sp), y0 + row * (cell + sp), cell, cell};
             float u0 = (float)i / ZS_TV_FACES, u1 = (float)(i + 1) / ZS_TV_FACES;
-            if (v->recon_step >= 0) ui_draw_image(ui, c, (ui_image){a->tex_train, u0, row * 0.5f, u1, row * 0.5f + 0.5f});
+            if (v->recon_step >= 0)
+                ui_draw_image(ui, c, (ui_image){a->tex_train, u0, row * 0.5f, u1, row * 0.5f + 0.5f, row ? a->sharpen : 0});
             else ui_draw_rect(ui, c, st->bg);
         }
     ui_name(ui, "image/train_orig", (ui_rect){x0, y0, gw, cell});
@@ -386,6 +427,10 @@ static void centre_panel(zs_app *a, ui_rect r)
         zs_anview_centre(a, ui->lay.body);
         return;
     }
+    if (a->tab == ZS_TAB_WALK) {
+        zs_views_walk_centre(a);
+        return;
+    }
     /* two faces side by side, as large as fits, in whole multiples of the
      * model's size when possible (every texel the same number of pixels) */
     int S = a->S ? a->S : 64, gap = 2 * st->pad, lines = 7 * (ui->text_h + 2) + st->row_h;
@@ -411,21 +456,27 @@ static void centre_panel(zs_app *a, ui_rect r)
         ui_name(ui, "image/drop", all);
         return;
     }
-    int edited = zs_sliders_edited(a), sample = a->src == ZS_SRC_SAMPLE;
+    int edited = zs_sliders_edited(a), sample = a->src == ZS_SRC_SAMPLE, mean = sample && a->mean_n > 0;
+    char head[80];
+    if (mean) zs_strf(head, sizeof head, "Mean of %d faces", a->mean_n);
     ui_draw_text_in(ui, (ui_rect){ro.x - st->spacing, ui->lay.body.y, side, st->row_h},
-                    sample ? "Sample" : "Original", st->text, -1);
+                    mean ? head : sample ? "Sample" : "Original", st->text, -1);
     ui_draw_text_in(ui, (ui_rect){re.x - st->spacing, ui->lay.body.y, side, st->row_h},
                     edited ? "Edit" : sample ? "Edit (move a slider)" : "Reconstruction", st->text, -1);
-    face_box(ui, "image/original", ro, a->tex_orig, a->current >= 0 || sample, "no faces");
+    face_box(ui, "image/original", ro, a->tex_orig, a->current >= 0 || sample, "no faces", sample ? a->sharpen : 0);
     face_box(ui, "image/edit", re, a->tex_edit,
              a->have_edit && (a->current >= 0 || sample) && a->edit_key == zs_app_face_key(a),
-             !a->model ? "no model" : a->current < 0 && !sample ? "no faces" : "decoding...");
+             !a->model ? "no model" : a->current < 0 && !sample ? "no faces" : "decoding...", a->sharpen);
 
     /* about the face, under the pictures */
     int ytext = y0 + side + st->pad;
     ui_layout_body(ui, (ui_rect){x0, ytext, 2 * side + gap, ui->lay.body.y + ui->lay.body.h - ytext});
     char buf[1024];
-    if (sample) {
+    if (mean) {
+        zs_strf(buf, sizeof buf, "The mean latent of the %d gallery faces matching '%s' (the gallery's Mean face "
+                                 "button): mean of %d faces, decoded", a->mean_n, a->mean_query, a->mean_n);
+        ui_label_wrap(ui, buf, st->text);
+    } else if (sample) {
         snprintf(buf, sizeof buf, "Sample %d of seed %llu (from the Sample tab): a latent, no photo behind it",
                  a->sample_pick + 1, (unsigned long long)a->sample_pick_seed);
         ui_label_wrap(ui, buf, st->text);
@@ -612,7 +663,7 @@ static void interp_tab(zs_app *a)
     ui_rect body = ui->lay.body;
     ui_layout_row(ui, 2, (int[]){64, 0}, 64);
     ui_rect th = ui_layout_next(ui);
-    if (ready) ui_draw_image(ui, th, (ui_image){a->tex_edit, 0, 0, 1, 1});
+    if (ready) ui_draw_image(ui, th, (ui_image){a->tex_edit, 0, 0, 1, 1, a->sharpen});
     else ui_draw_rect(ui, th, st->bg);
     ui_name(ui, "image/current", th);
     ui_rect lr = ui_layout_next(ui);
@@ -659,7 +710,18 @@ static void sample_tab(zs_app *a)
     ui_label(ui, "radius");
     if (ui_slider(ui, "radius", &a->sample_radius, 0.0f, 3.0f, "%.2f")) a->batch_dirty[ZS_CH_SAMPLES] = 1;
     ui_layout_row(ui, 1, NULL, 26);
-    if (ui_toggle(ui, "Fitted to the gallery", &a->sample_fitted)) a->batch_dirty[ZS_CH_SAMPLES] = 1;
+    if (ui_toggle(ui, "Fitted to the gallery", &a->sample_fitted)) {
+        a->batch_dirty[ZS_CH_SAMPLES] = 1;
+        if (a->sample_fitted) a->sample_box = 0;
+    }
+    if (ui_toggle(ui, "Box [-b, b]", &a->sample_box)) {   /* the third mode: uniform in the box */
+        a->batch_dirty[ZS_CH_SAMPLES] = 1;
+        if (a->sample_box) a->sample_fitted = 0;
+    }
+    ui_layout_row(ui, 2, (int[]){60, 0}, 0);
+    ui_label(ui, "b");
+    if (ui_slider(ui, "box_b", &a->sample_b, 0.1f, 4.0f, "%.2f") && a->sample_box) a->batch_dirty[ZS_CH_SAMPLES] = 1;
+    ui_layout_row(ui, 1, NULL, 26);
     ui_layout_row(ui, 2, (int[]){-(ui->lay.body.w / 2 + st->spacing / 2), 0}, 26);
     if (ui_button(ui, "Resample")) {
         a->sample_seed++;
@@ -788,25 +850,34 @@ static void train_tab(zs_app *a)
 static void right_panel(zs_app *a, ui_rect r)
 {
     ui_ctx *ui = a->ui;
-    static const char *const tabs[ZS_NTABS] = {"Attributes", "Photo", "Interpolate", "Sample", "Train", "Analysis"};
+    static const char *const tabs[ZS_NTABS] = {"Attributes", "Photo", "Interpolate", "Sample", "Train", "Walk", "Analysis"};
     ui_panel(ui, r);
-    /* two rows of tabs: six names do not fit one row of the panel readably */
-    int per_row = (ZS_NTABS + 1) / 2;
-    for (int row = 0; row * per_row < ZS_NTABS; row++) {
-        int first = row * per_row, n = ZS_NTABS - first < per_row ? ZS_NTABS - first : per_row;
-        int sel = a->tab >= first && a->tab < first + n ? a->tab - first : -1;
+    /* one row of tabs while their names fit, else two (rows of ZS_NTABS / 2 rounded up, the second
+     * row's selection shifted) */
+    int text = 0, half = (ZS_NTABS + 1) / 2, changed;
+    for (int i = 0; i < ZS_NTABS; i++) text += ui->text_width(ui->font, tabs[i], (int)strlen(tabs[i])) + 12;
+    if (text <= ui->lay.body.w) {
         ui_layout_row(ui, 1, NULL, 26);
-        if (ui_tabs(ui, tabs + first, n, &sel)) {
-            a->tab = first + sel;
-            if (a->tab == ZS_TAB_PHOTO && a->have_photo) a->src = ZS_SRC_PHOTO;
-            a->dirty = 1;
-        }
+        changed = ui_tabs(ui, tabs, ZS_NTABS, &a->tab);
+    } else {
+        int top = a->tab < half ? a->tab : -1, bottom = a->tab >= half ? a->tab - half : -1;
+        ui_layout_row(ui, 1, NULL, 24);
+        changed = ui_tabs(ui, tabs, half, &top);
+        ui_layout_row(ui, 1, NULL, 24);
+        changed |= ui_tabs(ui, tabs + half, ZS_NTABS - half, &bottom) << 1;
+        if (changed & 1) a->tab = top;
+        else if (changed & 2) a->tab = bottom + half;
+    }
+    if (changed) {
+        if (a->tab == ZS_TAB_PHOTO && a->have_photo) a->src = ZS_SRC_PHOTO;
+        a->dirty = 1;
     }
     if (a->tab == ZS_TAB_PHOTO) photo_tab(a);
     else if (a->tab == ZS_TAB_ANALYSIS) zs_anview_panel(a);
     else if (a->tab == ZS_TAB_INTERP) interp_tab(a);
     else if (a->tab == ZS_TAB_SAMPLE) sample_tab(a);
     else if (a->tab == ZS_TAB_TRAIN) train_tab(a);
+    else if (a->tab == ZS_TAB_WALK) zs_views_walk_tab(a);
     else attributes_tab(a);
 }
 
@@ -842,7 +913,9 @@ static void status_line(zs_app *a, ui_rect r)
         snprintf(buf + n, sizeof buf - (size_t)n, "   decode %.1f ms (encode %.1f ms)", a->status_decode_ms,
                  a->status_encode_ms);
     ui_rect line = {r.x + st->pad, r.y + (STATUS_H - ui->text_h) / 2, r.w - 2 * st->pad, ui->text_h};
-    ui_draw_text_in(ui, line, buf, st->text_dim, -1);
+    ui_rect sharp = {r.x + r.w - SHARPEN_W - st->pad, r.y + 2, SHARPEN_W, STATUS_H - 4};
+    ui_draw_text_in(ui, (ui_rect){line.x, line.y, line.w - SHARPEN_W - st->pad, line.h}, buf, st->text_dim, -1);
+    zs_views_sharpen_slider(a, sharp);   /* every decoded face shown goes through it */
     int first = 1;
     if (a->message[0]) {   /* what the last action did */
         line.y += STATUS_H - (STATUS_H - ui->text_h) / 2 - 2;

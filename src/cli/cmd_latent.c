@@ -800,14 +800,14 @@ int zs_cmd_walk(int argc, char **argv)
     if (ok) {
         grid g;
         grid_init(&g, (int)n, (int)n, mc.S, (int)scale);
-        const float *vx = A.vec + (size_t)ax * Z, *vy = A.vec + (size_t)ay * Z;
+        float *zz = zs_xmalloc(sizeof(float) * (size_t)n * n * Z);
+        zs_walk_grid(c, A.vec + (size_t)ax * Z, A.vec + (size_t)ay * Z, Z, (int)n, range, zz);
         for (int r = 0; r < n; r++)
             for (int q = 0; q < n; q++) {
-                float a = (float)(-range + 2 * range * q / (n - 1)), b = (float)(-range + 2 * range * r / (n - 1));
-                for (int j = 0; j < Z; j++) z[j] = c[j] + a * vx[j] + b * vy[j];
-                zs_vae_decode(mc.inf, z, 1, y);
+                zs_vae_decode(mc.inf, zz + ((size_t)r * n + q) * Z, 1, y);
                 grid_put(&g, r, q, y);
             }
+        free(zz);
         printf("columns: %s from %+.2f to %+.2f; rows: %s from %+.2f to %+.2f; centre: %s\n", zs_attr_names[ax], -range,
                range, zs_attr_names[ay], -range, range, img ? img : lat ? "the faces' mean latent" : "the origin");
         rc = grid_write("walk", &g, out) ? 0 : 1;

@@ -347,6 +347,17 @@ double zs_chi2_quantile99(int z)
     return k * t * t * t;
 }
 
+/* ---- the 2-D walk ------------------------------------------------------------------ */
+void zs_walk_grid(const float *c, const float *vx, const float *vy, int z, int n, double range, float *out)
+{
+    for (int r = 0; r < n; r++)
+        for (int q = 0; q < n; q++) {
+            float a = (float)(-range + 2 * range * q / (n - 1)), b = (float)(-range + 2 * range * r / (n - 1));
+            float *o = out + ((size_t)r * n + q) * z;
+            for (int j = 0; j < z; j++) o[j] = c[j] + a * vx[j] + b * vy[j];
+        }
+}
+
 /* ---- sharpening -------------------------------------------------------------------- */
 void zs_sharpen_chw(const float *x, int S, float amount, float *out)
 {
