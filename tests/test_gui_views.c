@@ -380,6 +380,73 @@ static void test_box(lib *L, const zs_gauss *g)
     free(b1), free(b2), free(fit), free(out), free(err);
 }
 
+/* ---- (b2) the Interpolate strip's export is sharpened as shown ------------------------------------ */
+static const char *STRIP_SCRIPT =
+    "sync\n"
+    "click tab/Interpolate\n"
+    "sync\n"
+    "click button/Set_A\n"
+    "click thumb/1\n"
+    "sync\n"
+    "click button/Set_B\n"
+    "sync\n"
+    "click textbox/strip\n"
+    "key ctrl+U\n"
+    "text %1$s/strip_plain.png\n"
+    "key Return\n"
+    "click button/Export_strip\n"
+    "sync\n"
+    "drag slider/sharpen slider/sharpen@0.4,0.5 6\n"
+    "sync\n"
+    "echo s\n"
+    "print walk\n"
+    "click textbox/strip\n"
+    "key ctrl+U\n"
+    "text %1$s/strip_sharp.png\n"
+    "key Return\n"
+    "click button/Export_strip\n"
+    "sync\n"
+    "wait 5\n";
+
+static void test_strip_export(lib *L)
+{
+    char script[4096], *out, *err;
+    snprintf(script, sizeof script, STRIP_SCRIPT, g_tmp);
+    int rc = run_gui("strip", script, "", &out, &err);
+    CHECKF(rc == 0, "exit %d: %s", rc, err);
+    zs_image plain, sharp;
+    int ok = load_png("strip_plain.png", &plain) & load_png("strip_sharp.png", &sharp);
+    CHECKF(ok, "the strip exports are missing: %s%s", out, err);
+    double s = 0;
+    {
+        const char *p = strstr(out, "sharpen=");
+        if (p) s = atof(p + 8);
+    }
+    if (ok && plain.w == sharp.w && plain.h == sharp.h && plain.h == L->S) {
+        /* each face of the sharpened export is zs_sharpen_chw of the plain one's */
+        int S = L->S, n = plain.w / S, worst = 0;
+        float *x = zs_xmalloc(sizeof(float) * 3 * S * S), *y = zs_xmalloc(sizeof(float) * 3 * S * S);
+        uint8_t *cell = zs_xmalloc((size_t)S * S * 3), *want = zs_xmalloc((size_t)S * S * 3);
+        for (int i = 0; i < n; i++) {
+            for (int r = 0; r < S; r++)
+                memcpy(cell + (size_t)r * S * 3, plain.rgb + ((size_t)r * plain.w + (size_t)i * S) * 3, (size_t)S * 3);
+            zs_face_to_chw(cell, S, x, 0);
+            zs_sharpen_chw(x, S, (float)s, y);
+            zs_face_from_chw(y, S, want);
+            for (int r = 0; r < S; r++)
+                memcpy(cell + (size_t)r * S * 3, sharp.rgb + ((size_t)r * sharp.w + (size_t)i * S) * 3, (size_t)S * 3);
+            int m = max_diff(cell, want, (size_t)S * S * 3);
+            if (m > worst) worst = m;
+        }
+        int changed = max_diff(plain.rgb, sharp.rgb, (size_t)plain.w * plain.h * 3);
+        CHECKF(s > 0.5 && changed > 8 && worst == 0,
+               "sharpened strip export (strength %.2f): differs from the plain one by %d, from its mask by %d", s,
+               changed, worst);
+        free(x), free(y), free(cell), free(want);
+    } else CHECKF(0, "strip exports %dx%d and %dx%d", plain.w, plain.h, sharp.w, sharp.h);
+    free(plain.rgb), free(sharp.rgb), free(out), free(err);
+}
+
 /* ---- (c) Walk ----------------------------------------------------------------------------------------- */
 static const char *WALK_SCRIPT =
     "sync\n"
@@ -616,6 +683,7 @@ int main(int argc, char **argv)
 
     test_sharpen(&L);
     test_box(&L, &g);
+    test_strip_export(&L);
     test_walk(&L);
     test_mean(&L, &lat);
     test_session();

@@ -646,7 +646,9 @@ void zs_app_export_strip(zs_app *a)
         zs_app_message(a, 1, "Export: type where to write the PNG in the box");
         return;
     }
-    zs_decoder_save(a->dec, a->strip_box, &(zs_image){ZS_STRIP_N * a->S, a->S, a->strip_rgb});
+    uint8_t *sharp = zs_views_sharpened(a, a->strip_rgb, ZS_STRIP_N, 1);   /* as shown */
+    zs_decoder_save(a->dec, a->strip_box, &(zs_image){ZS_STRIP_N * a->S, a->S, sharp ? sharp : a->strip_rgb});
+    free(sharp);
     a->saving = 1;
     zs_app_message(a, 0, "Saving %s ...", a->strip_box);
 }

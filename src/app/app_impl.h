@@ -321,6 +321,10 @@ void zs_views_post(zs_app *a);               /* once a frame: the Walk grid's ba
 void zs_views_take(zs_app *a);               /* once a frame: the Walk and mean batches' results */
 void zs_views_samples_posted(zs_app *a);     /* the Sample grid's latents changed: inside / outside the cloud */
 void zs_views_export_walk(zs_app *a);
+/* A copy of an atlas of cols x rows faces (S x S each) with the Sharpen
+ * slider's mask (zs_sharpen_chw per face), as the shader shows it; NULL
+ * when Sharpen is off. */
+uint8_t *zs_views_sharpened(const zs_app *a, const uint8_t *rgb, int cols, int rows);
 void zs_views_mean_face(zs_app *a);          /* the mean latent of the faces the search shows becomes current */
 void zs_views_sample_latents(zs_app *a);     /* a->samples for the Sample tab's mode */
 void zs_views_walk_tab(zs_app *a);           /* view.c's right panel and centre for the Walk tab */

@@ -130,8 +130,27 @@ void zs_views_take(zs_app *a)
     }
 }
 
+uint8_t *zs_views_sharpened(const zs_app *a, const uint8_t *rgb, int cols, int rows)
+{
+    if (!(a->sharpen > 0)) return NULL;
+    int S = a->S, W = cols * S;
+    uint8_t *sharp = zs_xmalloc((size_t)W * rows * S * 3);
+    float *x = zs_xmalloc(sizeof(float) * 3 * S * S), *y = zs_xmalloc(sizeof(float) * 3 * S * S);
+    uint8_t *cell = zs_xmalloc((size_t)S * S * 3);
+    for (int i = 0; i < cols * rows; i++) {
+        size_t off = ((size_t)(i / cols * S) * W + (size_t)(i % cols) * S) * 3;
+        for (int r = 0; r < S; r++) memcpy(cell + (size_t)r * S * 3, rgb + off + (size_t)r * W * 3, (size_t)S * 3);
+        zs_face_to_chw(cell, S, x, 0);
+        zs_sharpen_chw(x, S, a->sharpen, y);
+        zs_face_from_chw(y, S, cell);
+        for (int r = 0; r < S; r++) memcpy(sharp + off + (size_t)r * W * 3, cell + (size_t)r * S * 3, (size_t)S * 3);
+    }
+    free(x), free(y), free(cell);
+    return sharp;
+}
+
 /* The PNG of the grid as shown: N S x N S, each face at 1:1, sharpened
- * (zs_sharpen_chw on the 8-bit faces) when the Sharpen slider is on. */
+ * when the Sharpen slider is on. */
 void zs_views_export_walk(zs_app *a)
 {
     if (!a->dec || !a->have_walk || a->batch_shown[ZS_CH_WALK] != a->batch_posted[ZS_CH_WALK]) {
@@ -144,22 +163,8 @@ void zs_views_export_walk(zs_app *a)
     }
     int S = a->S, n = a->walk_shown_n, W = n * S;
     zs_image im = {W, W, a->walk_rgb};
-    uint8_t *sharp = NULL;
-    if (a->sharpen > 0) {
-        sharp = zs_xmalloc((size_t)W * W * 3);
-        float *x = zs_xmalloc(sizeof(float) * 3 * S * S), *y = zs_xmalloc(sizeof(float) * 3 * S * S);
-        uint8_t *cell = zs_xmalloc((size_t)S * S * 3);
-        for (int i = 0; i < n * n; i++) {
-            size_t off = ((size_t)(i / n * S) * W + (size_t)(i % n) * S) * 3;
-            for (int r = 0; r < S; r++) memcpy(cell + (size_t)r * S * 3, a->walk_rgb + off + (size_t)r * W * 3, (size_t)S * 3);
-            zs_face_to_chw(cell, S, x, 0);
-            zs_sharpen_chw(x, S, a->sharpen, y);
-            zs_face_from_chw(y, S, cell);
-            for (int r = 0; r < S; r++) memcpy(sharp + off + (size_t)r * W * 3, cell + (size_t)r * S * 3, (size_t)S * 3);
-        }
-        free(x), free(y), free(cell);
-        im.rgb = sharp;
-    }
+    uint8_t *sharp = zs_views_sharpened(a, a->walk_rgb, n, n);
+    if (sharp) im.rgb = sharp;
     zs_decoder_save(a->dec, a->walk_box, &im);   /* copied */
     free(sharp);
     a->saving = 1;
