@@ -26,6 +26,7 @@
  *
  * usage: test_gui_views ZSPACE_EXE SOURCE_DIR
  */
+#include "gui_harness.h"
 #include "testutil.h"
 #include "zspace/analysis.h"
 #include "zspace/latent.h"
@@ -37,45 +38,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char *g_exe, *g_src, *g_tmp;
-static char g_runner[256];
-
-typedef struct { int x, y, w, h; } rect;
 typedef struct { zs_vae_infer *inf; zs_cache *cache; zs_attr_vectors attrs; int S, Z; zs_vae *m; } lib;
-
-static char *slurp(const char *path)
-{
-    uint8_t *d;
-    size_t n;
-    if (zs_read_file(path, &d, &n, 1 << 26) != ZS_OK) return zs_xstrdup("");
-    char *s = zs_xmalloc(n + 1);
-    memcpy(s, d, n);
-    s[n] = 0;
-    free(d);
-    return s;
-}
-
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (!f) abort();
-    fputs(text, f);
-    fclose(f);
-}
-
-static int run_cmd(const char *tag, const char *cmdline, char **out, char **err)
-{
-    char cmd[4096], o[512], e[512];
-    snprintf(o, sizeof o, "%s/%s.out", g_tmp, tag);
-    snprintf(e, sizeof e, "%s/%s.err", g_tmp, tag);
-    snprintf(cmd, sizeof cmd, "%s >%s 2>%s", cmdline, o, e);
-    int st = system(cmd);
-    int rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    *out = slurp(o);
-    *err = slurp(e);
-    if (getenv("ZS_TEST_VERBOSE")) fprintf(stderr, "$ %s\n-> %d\n%s%s", cmd, rc, *out, *err);
-    return rc;
-}
 
 /* `zspace gui ARGS --script` of the text, headless. */
 static int run_gui(const char *tag, const char *script, const char *args, char **out, char **err)
@@ -85,49 +48,6 @@ static int run_gui(const char *tag, const char *script, const char *args, char *
     write_text(path, script);
     snprintf(cmd, sizeof cmd, "timeout -s KILL 120 %s %s gui --script %s %s", g_runner, g_exe, path, args);
     return run_cmd(tag, cmd, out, err);
-}
-
-/* The part of the output after "echo TAG" up to the next echo. */
-static char *section(const char *out, const char *tag)
-{
-    char key[128];
-    snprintf(key, sizeof key, "echo %s\n", tag);
-    const char *p = strstr(out, key);
-    if (!p) return zs_xstrdup("");
-    p += strlen(key);
-    const char *q = strstr(p, "echo ");
-    size_t n = q ? (size_t)(q - p) : strlen(p);
-    char *s = zs_xmalloc(n + 1);
-    memcpy(s, p, n);
-    s[n] = 0;
-    return s;
-}
-
-static double field(const char *sec, const char *key)
-{
-    const char *p = strstr(sec, key);
-    return p ? atof(p + strlen(key)) : NAN;
-}
-
-static int get_rect(const char *out, const char *name, rect *r)
-{
-    char key[64];
-    snprintf(key, sizeof key, "rect %s ", name);
-    const char *p = strstr(out, key);
-    return p && sscanf(p + strlen(key), "%d %d %d %d", &r->x, &r->y, &r->w, &r->h) == 4;
-}
-
-static int load_png(const char *name, zs_image *im)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", g_tmp, name);
-    if (zs_image_load(im, path) != ZS_OK) {
-        fprintf(stderr, "%s\n", zs_last_error());
-        im->w = im->h = 0;
-        im->rgb = NULL;
-        return 0;
-    }
-    return 1;
 }
 
 /* The S x S face drawn in r, read at the centre of each texel's block of pixels. */
@@ -140,16 +60,6 @@ static void read_face(const zs_image *im, rect r, int S, uint8_t *out)
         }
 }
 
-static int max_diff(const uint8_t *a, const uint8_t *b, size_t n)
-{
-    int m = 0;
-    for (size_t i = 0; i < n; i++) {
-        int d = abs((int)a[i] - (int)b[i]);
-        if (d > m) m = d;
-    }
-    return m;
-}
-
 static int face_maxdiff(const zs_image *im, rect r, const uint8_t *ref, int S)
 {
     uint8_t *got = zs_xmalloc((size_t)S * S * 3);
@@ -157,19 +67,6 @@ static int face_maxdiff(const zs_image *im, rect r, const uint8_t *ref, int S)
     int m = max_diff(got, ref, (size_t)S * S * 3);
     free(got);
     return m;
-}
-
-static double region_diff(const zs_image *a, const zs_image *b, rect r)
-{
-    if (!a->rgb || !b->rgb) return -1;
-    long sum = 0;
-    for (int y = r.y; y < r.y + r.h; y++)
-        for (int x = r.x; x < r.x + r.w; x++)
-            for (int c = 0; c < 3; c++) {
-                size_t k = ((size_t)y * a->w + x) * 3 + c;
-                sum += abs((int)a->rgb[k] - (int)b->rgb[k]);
-            }
-    return (double)sum / ((double)r.w * r.h * 3);
 }
 
 static void decode_u8(lib *L, const float *z, uint8_t *out, float *chw)
@@ -186,7 +83,6 @@ static void encode_face(lib *L, int face, float *mu)
     free(x);
 }
 
-static int have_xvfb_run(void) { return system("command -v xvfb-run >/dev/null 2>&1") == 0; }
 
 /* ---- (a) Sharpen ---------------------------------------------------------------------------------- */
 static const char *SHARPEN_SCRIPT =
@@ -652,14 +548,7 @@ static void test_session(void)
 
 int main(int argc, char **argv)
 {
-    if (argc < 3) {
-        fprintf(stderr, "usage: test_gui_views ZSPACE_EXE SOURCE_DIR\n");
-        return 2;
-    }
-    g_exe = argv[1], g_src = argv[2], g_tmp = zs_test_tmpdir();
-    if (have_xvfb_run()) snprintf(g_runner, sizeof g_runner, "xvfb-run -a -s '-screen 0 1280x800x24'");
-    else snprintf(g_runner, sizeof g_runner, "env SDL_VIDEODRIVER=offscreen");
-    fprintf(stderr, "running the explorer with: %s (files in %s)\n", g_runner, g_tmp);
+    if (gh_init(argc, argv, "test_gui_views") != 0) return 2;
     lib L = {0};
     char path[1024];
     snprintf(path, sizeof path, "%s/data/default.safetensors", g_src);
