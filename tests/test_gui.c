@@ -1635,6 +1635,12 @@ static const char *ANALYSIS_SCRIPT =
     "click tab/Train\n"
     "click button/Start\n"
     "wait_train 3\n"
+    "click tab/Analysis\n"
+    "wait 3\n"
+    "sync\n"
+    "echo live\n"
+    "print analysis\n"
+    "click tab/Train\n"
     "click button/Pause\n"
     "wait_state paused\n"
     "click button/Use_these_weights\n"
@@ -1710,6 +1716,12 @@ static void test_analysis(lib *L)
     int pick = state_int(sl, "pick=");
     CHECKF(pick >= 0 && state_int(sh, "hover=") == pick, "hovering face %d: %s", pick, sh);
     CHECKF(state_int(sk, "face=") == pick && pick != 0, "clicking face %d's point: %s", pick, sk);
+    /* while training runs, the tab follows the weights being trained */
+    char *sv = section(out, "live");
+    CHECKF(strstr(sv, " live=1") && field(sv, " step=") >= 0 && strstr(sv, "have=1 ok=1") &&
+               fabs(field(sv, "centre=") - field(st, "centre=")) > 1e-6,
+           "with training running the tab should show the training weights' latents: %s", sv);
+    free(sv);
     long step = (long)field(sr, " step=");
     CHECKF(step >= 3 && field(sr, "gen=") > field(sk, "gen=") && strstr(sr, "have=1 ok=1") &&
                fabs(field(sr, "centre=") - field(st, "centre=")) > 1e-6,

@@ -51,7 +51,14 @@ struct zs_anview {
     uint64_t trail_key, trail_wgen;  /* whose path: face key and weights (a->weights_gen) */
     int hover, pick;                 /* face under the mouse; a face a script can click (-1: none) */
     ui_scroll scroll;
+    /* while the Train tab trains: every LIVE_EVERY_S the gallery is encoded
+     * with the newest training weights (on the worker) and all recomputed */
+    int follow;
+    double live_t;
+    long live_step;
 };
+
+#define LIVE_EVERY_S 10.0
 
 static const ui_color PALETTE[ZS_AN_MAX_CLASSES] = {
     {235, 95, 80, 255}, {90, 170, 245, 255}, {245, 205, 80, 255}, {120, 210, 120, 255},
@@ -80,6 +87,8 @@ zs_anview *zs_anview_create(zs_app *a, void (*wake)(void *))
     zs_anview *v = zs_xcalloc(1, sizeof *v);
     v->w = zs_analyzer_create(wake, a);
     v->dirty = 1;
+    v->follow = 1;
+    v->live_step = -1;
     v->hover = v->pick = -1;
     v->trail_proj = -1;
     v->trail_key = ZS_NO_FACE_KEY;
@@ -115,11 +124,26 @@ static void class_name(const zs_anview *v, int c, char *buf, size_t n)
         if (*p == '_') *p = ' ';
 }
 
-/* Post a job when the tab is shown and something changed. */
+/* Post a job when the tab is shown and something changed, or, while
+ * training runs, with the training weights every LIVE_EVERY_S. */
 static void post(zs_app *a)
 {
     zs_anview *v = a->an;
-    if (!v->dirty || a->tab != ZS_TAB_ANALYSIS || !a->gal_mu || a->fitting || !a->gallery) return;
+    if (a->tab != ZS_TAB_ANALYSIS || !a->gal_mu || a->fitting || !a->gallery) return;
+    float *params = NULL;
+    long step = a->weights_step;
+    int live = v->follow && a->tv && a->tview.state == ZS_TRAINER_RUNNING;
+    if (!v->dirty && (!live || zs_analyzer_busy(v->w) || zs_now() - v->live_t < LIVE_EVERY_S)) return;
+    if (live) {
+        params = zs_xmalloc(sizeof(float) * a->model->table.total);
+        long s = zs_tv_copy_weights(a->tv, params);
+        v->live_t = zs_now();
+        if (s < 0) free(params), params = NULL;
+        else if (!v->dirty && s == v->live_step) {
+            free(params);
+            return;
+        } else step = v->live_step = s;
+    }
     v->dirty = 0;
     int n = a->gal_n, Z = a->model->cfg.z, k = 0;
     int *lab = zs_xmalloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
@@ -134,9 +158,10 @@ static void post(zs_app *a)
         }
     }
     k = v->ngroups == 1 ? 2 : v->ngroups;
-    zs_analyzer_post(v->w, &(zs_an_job){.gen = ++v->gen_posted, .n = n, .z = Z, .mu = a->gal_mu,
-                                        .label = k >= 2 ? lab : NULL, .k = k, .seed = 7,
-                                        .weights_step = a->weights_step});
+    zs_analyzer_post(v->w, &(zs_an_job){.gen = ++v->gen_posted, .n = n, .z = Z, .mu = params ? NULL : a->gal_mu,
+                                        .label = k >= 2 ? lab : NULL, .k = k, .seed = 7, .weights_step = step,
+                                        .params = params, .cfg = a->model->cfg, .faces = a->gallery});
+    free(params);
     v->p_ngroups = v->ngroups;   /* what the result will be of */
     memcpy(v->p_gattr, v->gattr, sizeof v->gattr);
     free(lab);
@@ -269,8 +294,10 @@ static void stats_centre(zs_app *a, ui_rect b)
     char buf[400];
     ui_layout_body(ui, b);
     zs_strf(buf, sizeof buf, "The %d gallery faces encoded with %s: z = %d", r->n,
-            r->weights_step >= 0 ? "the training weights" : "the model's weights", Z);
+            r->live ? "the weights being trained" : r->weights_step >= 0 ? "the training weights" : "the model's weights",
+            Z);
     if (r->weights_step >= 0) zs_strf(buf + strlen(buf), sizeof buf - strlen(buf), " (step %ld)", r->weights_step);
+    if (r->live) zs_strf(buf + strlen(buf), sizeof buf - strlen(buf), ", renewed every %.0f s", LIVE_EVERY_S);
     ui_layout_row(ui, 1, NULL, 0);
     ui_label_wrap(ui, buf, st->text);
     zs_strf(buf, sizeof buf, "Centre of the cloud: |mean| = %.3f from the origin (%.2f of a component's spread); the "
@@ -569,6 +596,8 @@ void zs_anview_panel(zs_app *a)
     int ready = v->have && r->ok;
     if (a->fitting) ui_label_wrap(ui, "Encoding the gallery's faces with the current weights...", st->text_dim);
     else if (v->have && (v->dirty || zs_analyzer_busy(v->w))) ui_label_wrap(ui, "Recomputing...", st->text_dim);
+    if (a->tv && ui_toggle(ui, "Follow training (the weights being trained)", &v->follow) && !v->follow)
+        v->dirty = 1;   /* back to the explorer's own weights */
     if (v->mode == 0) {
         if (!ready) return;
         ui_layout_row(ui, 2, (int[]){90, 0}, 0);
@@ -670,9 +699,9 @@ void zs_anview_print(const zs_app *a)
     }
     const zs_an_result *r = &v->r;
     printf("analysis have=%d ok=%d gen=%llu posted=%llu mode=%d proj=%d n=%d z=%d k=%d hover=%d pick=%d trail=%d "
-           "comp=%d step=%ld\n", v->have, v->have && r->ok, (unsigned long long)(v->have ? r->gen : 0),
+           "comp=%d step=%ld live=%d\n", v->have, v->have && r->ok, (unsigned long long)(v->have ? r->gen : 0),
            (unsigned long long)v->gen_posted, v->mode, v->proj, r->n, r->z, r->k, v->hover, v->pick, v->ntrail,
-           (int)v->comp_f, r->weights_step);
+           (int)v->comp_f, r->weights_step, r->live);
     if (!v->have || !r->ok) return;
     printf("analysis_stats centre=%.4f centre_sigmas=%.4f top_share=%.4f norm=%.4f+-%.4f prior=%.4f dominant",
            r->st.centre_norm, r->st.centre_sigmas, r->st.var_share_top, r->st.norm_mean, r->st.norm_std,

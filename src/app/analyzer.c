@@ -7,8 +7,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -107,15 +105,38 @@ static void plane_alloc(zs_an_plane *p, int n, int z)
     p->acc = p->acc_held = NAN;
 }
 
+/* mu (n, cfg z) of the first n faces under the job's weights */
+static float *encode_faces(const zs_an_job *job)
+{
+    const int B = 32, S = job->cfg.image, n = job->n;
+    zs_vae_infer *inf = zs_vae_infer_create(&job->cfg, B);
+    zs_vae_infer_load(inf, job->params);
+    float *mu = zs_xmalloc(sizeof(float) * (size_t)(n > 0 ? n : 1) * job->cfg.z);
+    float *x = zs_xmalloc(sizeof(float) * (size_t)B * 3 * S * S);
+    for (int lo = 0; lo < n; lo += B) {
+        int cnt = n - lo < B ? n - lo : B;
+        for (int i = 0; i < cnt; i++) zs_face_to_chw(zs_cache_pixels(job->faces, lo + i), S, x + (size_t)i * 3 * S * S, 0);
+        zs_vae_encode(inf, x, cnt, mu + (size_t)lo * job->cfg.z, NULL);
+    }
+    free(x);
+    zs_vae_infer_destroy(inf);
+    return mu;
+}
+
 void zs_an_compute(const zs_an_job *job, zs_an_result *r)
 {
     double t0 = zs_now(), c0 = thread_cpu();
     int n = job->n, z = job->z, k = job->label ? job->k : 0;
     memset(r, 0, sizeof *r);
     r->gen = job->gen, r->weights_step = job->weights_step, r->n = n, r->z = z, r->k = k;
+    r->live = job->params != NULL;
     if (k > ZS_AN_MAX_CLASSES) k = r->k = ZS_AN_MAX_CLASSES;
-    if (zs_latent_stats_compute(job->mu, n, z, ZS_AN_BINS, job->seed, &r->st) != ZS_OK) {
+    float *own = job->params && job->faces ? encode_faces(job) : NULL;
+    const float *mu_all = own ? own : job->mu;
+    zs_status sst = zs_latent_stats_compute(mu_all, n, z, ZS_AN_BINS, job->seed, &r->st);
+    if (sst != ZS_OK) {
         snprintf(r->msg, sizeof r->msg, "%s", zs_last_error());
+        free(own);
         return;
     }
     r->ok = 1;
@@ -130,7 +151,7 @@ void zs_an_compute(const zs_an_job *job, zs_an_result *r)
         if (!(hi > lo)) lo -= 0.5, hi += 0.5;
         r->hist_lo[j] = (float)lo, r->hist_hi[j] = (float)hi;
         for (int i = 0; i < n; i++) {
-            int b = (int)floor((job->mu[(size_t)i * z + j] - lo) / (hi - lo) * ZS_AN_BINS);
+            int b = (int)floor((mu_all[(size_t)i * z + j] - lo) / (hi - lo) * ZS_AN_BINS);
             r->hist[(size_t)j * ZS_AN_BINS + (b < 0 ? 0 : b >= ZS_AN_BINS ? ZS_AN_BINS - 1 : b)] += 1;
         }
     }
@@ -143,12 +164,12 @@ void zs_an_compute(const zs_an_job *job, zs_an_result *r)
     zs_an_plane *pp = &r->pca;
     plane_alloc(pp, n, z);
     zs_pca p;
-    if (zs_pca_fit(job->mu, n, z, 2, &p) == ZS_OK) {
+    if (zs_pca_fit(mu_all, n, z, 2, &p) == ZS_OK) {
         pp->ok = 1;
         memcpy(pp->mean, p.mean, sizeof(float) * z);
         memcpy(pp->dir, p.dir, sizeof(float) * (size_t)p.k * z);
         for (int i = 0; i < p.k; i++) pp->axis_info[i] = p.total_var > 0 ? p.var[i] / p.total_var : 0;
-        zs_latent_project(job->mu, n, z, pp->mean, pp->dir, 2, pp->xy);
+        zs_latent_project(mu_all, n, z, pp->mean, pp->dir, 2, pp->xy);
         if (k >= 2) pp->acc = centre_accuracy(pp->xy, r->label, NULL, n, k, -1);
         zs_pca_free(&p);
     } else snprintf(pp->msg, sizeof pp->msg, "%s", zs_last_error());
@@ -157,10 +178,10 @@ void zs_an_compute(const zs_an_job *job, zs_an_result *r)
     zs_an_plane *lp = &r->lda;
     plane_alloc(lp, n, z);
     if (k < 2) snprintf(lp->msg, sizeof lp->msg, "choose at least one attribute to separate by");
-    else if (lda_plane(job->mu, n, z, r->label, k, lp->mean, lp->dir, lp->axis_info, &lp->shrinkage,
+    else if (lda_plane(mu_all, n, z, r->label, k, lp->mean, lp->dir, lp->axis_info, &lp->shrinkage,
                        &lp->second_is_pc, lp->msg, sizeof lp->msg)) {
         lp->ok = 1;
-        zs_latent_project(job->mu, n, z, lp->mean, lp->dir, 2, lp->xy);
+        zs_latent_project(mu_all, n, z, lp->mean, lp->dir, 2, lp->xy);
         lp->acc = centre_accuracy(lp->xy, r->label, NULL, n, k, -1);
         /* held out: two halves, each class's rows alternately in one and the other; fit on one,
          * test on the other, and the other way round */
@@ -174,8 +195,8 @@ void zs_an_compute(const zs_an_job *job, zs_an_result *r)
         char msg[400];
         for (int f = 0; f < 2; f++) {
             for (int i = 0; i < n; i++) half[i] = fold[i] >= 0 && fold[i] != f ? r->label[i] : -1;
-            if (!lda_plane(job->mu, n, z, half, k, m2, d2, info, &sh, &spc, msg, sizeof msg)) continue;
-            zs_latent_project(job->mu, n, z, m2, d2, 2, xy2);
+            if (!lda_plane(mu_all, n, z, half, k, m2, d2, info, &sh, &spc, msg, sizeof msg)) continue;
+            zs_latent_project(mu_all, n, z, m2, d2, 2, xy2);
             double a = centre_accuracy(xy2, r->label, fold, n, k, f);
             if (isfinite(a)) acc += a, folds++;
         }
@@ -184,6 +205,7 @@ void zs_an_compute(const zs_an_job *job, zs_an_result *r)
     }
     r->ms = (zs_now() - t0) * 1e3;
     r->cpu_ms = (thread_cpu() - c0) * 1e3;
+    free(own);
 }
 
 static void plane_free(zs_an_plane *p) { free(p->xy), free(p->mean), free(p->dir); }
@@ -211,7 +233,7 @@ struct zs_analyzer {
 
 static void job_free(zs_an_job *j)
 {
-    free((void *)j->mu), free((void *)j->label);
+    free((void *)j->mu), free((void *)j->label), free((void *)j->params);
     memset(j, 0, sizeof *j);
 }
 
@@ -220,7 +242,8 @@ static void *an_worker(void *arg)
     zs_analyzer *w = arg;
     pthread_setname_np(pthread_self(), "zs-analysis");
     /* below the UI and the decoder: a slider's face comes first */
-    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10) != 0) { /* not fatal */ }
+    zs_blas_init();
+    zs_thread_set_nice(10);   /* best effort */
     for (;;) {
         pthread_mutex_lock(&w->lock);
         while (!w->quit && !w->has_job) pthread_cond_wait(&w->cv, &w->lock);
@@ -277,9 +300,19 @@ void zs_analyzer_destroy(zs_analyzer *w)
 void zs_analyzer_post(zs_analyzer *w, const zs_an_job *job)
 {
     zs_an_job j = *job;   /* copies made outside the lock */
-    float *mu = zs_xmalloc(sizeof(float) * (size_t)(job->n > 0 ? job->n : 1) * job->z);
-    memcpy(mu, job->mu, sizeof(float) * (size_t)job->n * job->z);
-    j.mu = mu;
+    if (job->mu) {
+        float *mu = zs_xmalloc(sizeof(float) * (size_t)(job->n > 0 ? job->n : 1) * job->z);
+        memcpy(mu, job->mu, sizeof(float) * (size_t)job->n * job->z);
+        j.mu = mu;
+    }
+    if (job->params) {
+        zs_vae *shape = zs_vae_create(&job->cfg);   /* for the parameter count */
+        size_t np = shape->table.total;
+        zs_vae_destroy(shape);
+        float *pc = zs_xmalloc(sizeof(float) * np);
+        memcpy(pc, job->params, sizeof(float) * np);
+        j.params = pc;
+    }
     if (job->label) {
         int *lab = zs_xmalloc(sizeof(int) * (size_t)(job->n > 0 ? job->n : 1));
         memcpy(lab, job->label, sizeof(int) * (size_t)job->n);

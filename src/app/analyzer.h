@@ -25,6 +25,7 @@
 #define ZS_APP_ANALYZER_H
 
 #include "zspace/analysis.h"
+#include "zspace/vae.h"
 
 #define ZS_AN_PAIRS 12
 #define ZS_AN_BINS 40
@@ -38,6 +39,13 @@ typedef struct zs_an_job {
     int k;
     uint64_t seed;               /* the prior's samples */
     long weights_step;           /* whose latents (carried back for the view) */
+    /* optional, instead of mu: encode faces 0..n-1 of `faces` (which must
+     * outlive the analyzer) with these weights (cfg's table.total floats,
+     * copied by post) first, on the worker: the latents of weights being
+     * trained, while they are */
+    const float *params;
+    zs_vae_config cfg;
+    const zs_cache *faces;
 } zs_an_job;
 
 typedef struct zs_an_plane {     /* a 2-D projection of the faces */
@@ -55,6 +63,7 @@ typedef struct zs_an_plane {     /* a 2-D projection of the faces */
 typedef struct zs_an_result {
     uint64_t gen;
     long weights_step;
+    int live;                    /* the job encoded the faces with weights being trained */
     int ok;
     char msg[600];               /* !ok: why */
     int n, z, k;
