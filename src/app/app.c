@@ -23,15 +23,19 @@
  * src/core/blas.c: openblas_set_num_threads(1), and the kernel chosen from
  * the CPU's features); every sgemm then runs on the thread that calls it
  * and parallelism is ours: the trainer's zs_team splits each batch over
- * its members. The Train tab's trainer (trainview.c) gets the cores minus
- * one, at least 1 (zs_cpu_count() - 1: one thread on a 2-core machine),
- * and its threads run at nice 10 (--train-nice; zs_thread_set_nice), so
- * that whenever the UI, llvmpipe or the decoder want a core the scheduler
- * gives it to them at once instead of sharing it out with training;
- * the remaining core is shared by the UI thread, the decoder thread and the
- * training watcher, which all do little (a decode is ~1 ms, the watcher's
- * 8-face grid a few ms a few times a second), so a slider still shows its
- * face in the next frame while training runs flat out. Mesa's llvmpipe,
+ * its members. The Train tab's trainer (trainview.c) gets every core
+ * (zs_cpu_count(); --train-threads N), and its threads run at nice 10
+ * (--train-nice; zs_thread_set_nice), so that whenever the UI, llvmpipe,
+ * the decoder or the watcher want a core the scheduler gives it to them at
+ * once instead of sharing it out with training. They all do little (a
+ * decode is ~1 ms, a frame's work ~5 ms while a slider is dragged, the
+ * watcher's 8-face grid a few ms a few times a second), so a slider still
+ * shows its face in the next frame at 60 fps while training runs flat out,
+ * and training has the whole machine while nobody touches the window.
+ * Measured on 2 cores under Xvfb + llvmpipe (docs/gui.md): 60 fps dragging
+ * with training at 64% of the CLI's rate (the preempted team member stalls
+ * the other at each barrier), 96% with the window idle; with the cores but
+ * one (the earlier default) dragging gave 50% and idle 51%. Mesa's llvmpipe,
  * when there is no GPU, would render with a thread per core: open_window
  * sets LP_NUM_THREADS=1 (unless set) so it stays on the UI's core too.
  *
@@ -352,7 +356,7 @@ static void setup_training(zs_app *a)
     a->train_lr_log = log10f(5e-4f);
     a->weights_step = -1;
     /* the cores: one for the UI thread and the decoder, the rest train */
-    a->train_threads = zs_cpu_count() - 1 > 1 ? zs_cpu_count() - 1 : 1;
+    a->train_threads = zs_cpu_count();   /* at nice 10: the UI takes what it needs first */
     if (a->desc.train_threads > 0) a->train_threads = a->desc.train_threads;
     if (a->desc.train_data) {
         if (zs_cache_open(&a->train_cache, a->desc.train_data) != ZS_OK) {
@@ -1400,7 +1404,7 @@ int zs_cmd_gui(int argc, char **argv)
                    "--screenshot OUT.png writes the last frame, --frames N quits after N frames,\n"
                    "--decode-delay MS slows the decoder down (to show the UI does not wait for it),\n"
                    "--train-batch N trains with batches of N (default 64), --train-threads N on N threads\n"
-                   "(default: the cores but one), --train-nice N at nice level N (default 10; 0: as the UI).\n"
+                   "(default: every core), --train-nice N at nice level N (default 10; 0: as the UI).\n"
                    "--bench [--seconds 10]: trains in the background and moves the Smiling slider back and forth\n"
                    "for that long, then prints frame_ms_p50/p95/p99 (work per frame at 60 Hz), decode_ms_p50/p95\n"
                    "(slider move to picture on screen) and train_img_per_s, and quits; --bench-idle the same\n"

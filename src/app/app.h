@@ -21,7 +21,7 @@ typedef struct zs_app_desc {
     const char *session;                   /* NULL: $XDG_CONFIG_HOME/zspace/session (none in test mode) */
     const char *train_data;                /* the Train tab trains on this cache's train split (NULL: the gallery) */
     int train_batch;                       /* 0: 64 */
-    int train_threads;                     /* 0: the cores but one (at least 1) */
+    int train_threads;                     /* 0: every core (at nice train_nice) */
     int train_nice;                        /* the trainer's nice level; 0: 10, negative: none */
     /* test mode */
     const char *script;                    /* replay this file's synthetic events */
