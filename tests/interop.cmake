@@ -7,5 +7,8 @@ if(ZS_INTEROP_PYTHON)
             ${CMAKE_SOURCE_DIR}/data/default.safetensors ${CMAKE_SOURCE_DIR}/data/gallery.zsf)
   add_test(NAME torch_train_ddp
     COMMAND ${ZS_INTEROP_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/torch_train_ddp.py $<TARGET_FILE:zspace> ${ZS_CELEBA_DIR})
-  set_tests_properties(torch_roundtrip torch_train_ddp PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300 LABELS interop)
+  # the feature network and the feature loss (src/vae/features.c) against PyTorch
+  add_test(NAME torch_feature_loss
+    COMMAND ${ZS_INTEROP_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/torch_feature_loss.py $<TARGET_FILE:test_features>)
+  set_tests_properties(torch_roundtrip torch_train_ddp torch_feature_loss PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300 LABELS interop)
 endif()

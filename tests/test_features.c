@@ -377,9 +377,57 @@ static void test_training_and_files(void)
     zs_cache_close(cache);
 }
 
-int main(void)
+/* test_features --dump DIR: a small random feature network (DIR/feat.safetensors,
+ * zs_feat_save) and, in DIR/feat_io.safetensors, inputs x and r (2 faces), the
+ * logits of x, the feature loss of r against x over blocks 1 and 3 and its
+ * gradient dr, as zspace computes them: tests/torch_feature_loss.py recomputes
+ * them with PyTorch (float64) and compares. */
+static int dump(const char *dir)
+{
+    zs_feat_config c = {.image = 64, .nblocks = 4, .widths = {6, 8, 8, 12}};
+    zs_feat *f = zs_feat_create(&c);
+    zs_feat_init(f, 23);
+    char p[600];
+    snprintf(p, sizeof p, "%s/feat.safetensors", dir);
+    if (zs_feat_save(p, f, 0) != ZS_OK) {
+        fprintf(stderr, "%s\n", zs_last_error());
+        return 1;
+    }
+    enum { NB = 2 };
+    uint64_t s = 77;
+    float *x = malloc(sizeof(float) * NB * IMG), *r = malloc(sizeof(float) * NB * IMG);
+    float *dr = malloc(sizeof(float) * NB * IMG), logits[NB * ZS_NATTR];
+    for (int i = 0; i < NB * IMG; i++) {
+        x[i] = frand(&s);
+        r[i] = fminf(1, fmaxf(0, x[i] + 0.3f * (frand(&s) - 0.5f)));
+    }
+    zs_feat_ctx *cx = zs_feat_ctx_create(f, NB), *cr = zs_feat_ctx_create(f, NB);
+    zs_feat_forward(cx, x, NB, 0, logits);
+    unsigned layers = 1u | 4u;   /* blocks 1 and 3 */
+    float loss = (float)zs_feat_loss(cx, cr, x, r, NB, layers, 1.0f, dr);
+    zs_st_writer w;
+    zs_st_writer_init(&w);
+    zs_st_add(&w, "x", ZS_DT_F32, 4, (int64_t[]){NB, 3, 64, 64}, x);
+    zs_st_add(&w, "r", ZS_DT_F32, 4, (int64_t[]){NB, 3, 64, 64}, r);
+    zs_st_add(&w, "logits", ZS_DT_F32, 2, (int64_t[]){NB, ZS_NATTR}, logits);
+    zs_st_add(&w, "loss", ZS_DT_F32, 1, (int64_t[]){1}, &loss);
+    zs_st_add(&w, "dr", ZS_DT_F32, 4, (int64_t[]){NB, 3, 64, 64}, dr);
+    zs_st_add_meta(&w, "layers", "1,3");
+    snprintf(p, sizeof p, "%s/feat_io.safetensors", dir);
+    zs_status st = zs_st_write(&w, p);
+    zs_st_writer_free(&w);
+    if (st != ZS_OK) fprintf(stderr, "%s\n", zs_last_error());
+    zs_feat_ctx_destroy(cx);
+    zs_feat_ctx_destroy(cr);
+    zs_feat_destroy(f);
+    free(x), free(r), free(dr);
+    return st == ZS_OK ? 0 : 1;
+}
+
+int main(int argc, char **argv)
 {
     zs_blas_init();
+    if (argc == 3 && strcmp(argv[1], "--dump") == 0) return dump(argv[2]);
     test_param_and_input_gradients();
     test_feature_loss_gradient();
     test_vae_with_feature_loss();
