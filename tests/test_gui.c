@@ -1481,7 +1481,7 @@ static void test_hidpi(lib *L)
     free(a1), free(a2), free(m1), free(m2);
 }
 
-static void test_session(void)
+static void test_session(lib *L)
 {
     char path[600], sess[600], args[1400], *out, *err;
     snprintf(sess, sizeof sess, "%s/session", g_tmp);
@@ -1551,15 +1551,36 @@ static void test_session(void)
            "the gallery search not restored: %s%s", s5, s6);
     CHECKF(state_int(s5, "src=") == 2 && state_int(s6, "src=") == 2, "the sample was not restored as the face: %s%s",
            s5, s6);
+    char *saved = slurp(sess);
     {
+        /* the restored "Sample" picture is decode(z) of the latent the session saved, not the
+         * gallery face it also names */
         zs_image im;
         rect ro;
-        if (load_png("sess6.png", &im) && get_rect(s6, "image/original", &ro)) {
-            CHECKF(region_std(&im, ro) > 10, "the restored sample's picture is blank (std %.1f)", region_std(&im, ro));
-            free(im.rgb);
-        } else CHECKF(0, "no screenshot of the restored session: %s", s6);
+        const char *line = strstr(saved, "\nsample_face ");
+        float *z = zs_xmalloc(sizeof(float) * L->Z), *chw = zs_xmalloc(sizeof(float) * 3 * L->S * L->S);
+        int nz = 0;
+        if (line) {
+            char *p = (char *)line + 13, *e;
+            strtol(p, &e, 10), p = e;   /* the pick and the seed */
+            strtoull(p, &e, 10), p = e;
+            for (; nz < L->Z; nz++, p = e) {
+                z[nz] = strtof(p, &e);
+                if (e == p) break;
+            }
+        }
+        if (nz == L->Z && load_png("sess6.png", &im) && get_rect(s6, "image/original", &ro)) {
+            uint8_t *want = zs_xmalloc((size_t)L->S * L->S * 3);
+            zs_vae_decode(L->inf, z, 1, chw);
+            zs_face_from_chw(chw, L->S, want);
+            int maxd;
+            double meand;
+            face_diff(&im, ro, want, L->S, &maxd, &meand);
+            CHECKF(maxd <= 2, "the restored sample's picture vs decode(its latent): max %d, mean %.2f", maxd, meand);
+            free(want), free(im.rgb);
+        } else CHECKF(0, "no screenshot or latent of the restored session (%d of %d values): %s", nz, L->Z, s6);
+        free(z), free(chw);
     }
-    char *saved = slurp(sess);
     CHECKF(strstr(saved, "\nsample_face 5 ") && strstr(saved, "\npc 1 ") && strstr(saved, "\northo Male Young\n") &&
                strstr(saved, "\nsearch Eyeglasses=yes\n") && strstr(saved, "\nfilter hair\n"),
            "the session file lacks the new keys: %s", saved);
@@ -1760,7 +1781,7 @@ int main(int argc, char **argv)
     PART(interp, test_interp(&L));
     PART(sample, test_sample(&L));
     PART(train, test_train(&L));
-    PART(session, test_session());
+    PART(session, test_session(&L));
     PART(axes, test_axes(&L));
     PART(search, test_search(&L));
     PART(hidpi, test_hidpi(&L));

@@ -588,7 +588,6 @@ void zs_app_pick_sample(zs_app *a, int i)
     a->sample_pick_seed = a->sample_seed;
     a->mean_n = 0;
     a->sample_key++;
-    a->sample_orig_pending = 0;
     a->src = ZS_SRC_SAMPLE;
     zs_tex_update(a->tex_orig, 0, 0, a->S, a->S, a->sample_rgb + (size_t)i * a->S * a->S * 3);
     a->tab = ZS_TAB_ATTRS;   /* where the sliders are */
@@ -942,9 +941,7 @@ static void post_request(zs_app *a)
     req.stamp = ++a->stamp_posted;
     a->post_time[req.stamp % 256] = zs_now();
     float delta[4096];
-    /* a restored sample has no picture of its own yet: decode it plain first */
-    int plain = a->src == ZS_SRC_SAMPLE && a->sample_orig_pending;
-    if (!plain && a->model->cfg.z <= 4096 && zs_sliders_delta(a, delta)) req.delta = delta;
+    if (a->model->cfg.z <= 4096 && zs_sliders_delta(a, delta)) req.delta = delta;
     zs_decoder_post(a->dec, &req);
 }
 
@@ -958,11 +955,6 @@ static void take_result(zs_app *a)
     if (!a->dec || !zs_decoder_poll(a->dec, &res)) return;
     a->stamp_shown = res.stamp;
     if (res.face_key == ZS_NO_FACE_KEY) return;
-    if (a->sample_orig_pending && a->src == ZS_SRC_SAMPLE && res.face_key == ZS_SAMPLE_KEY(a->sample_key)) {
-        zs_tex_update(a->tex_orig, 0, 0, a->S, a->S, res.rgb);   /* the plain decode: now the sliders' edit */
-        a->sample_orig_pending = 0;
-        if (zs_sliders_edited(a)) a->dirty = 1;
-    }
     memcpy(a->cur_z, res.z, sizeof(float) * (size_t)a->model->cfg.z);
     a->cur_z_key = res.face_key;
     zs_sliders_update_markers(a);

@@ -140,7 +140,7 @@ typedef struct zs_app {
     float *sample_base;                  /* the sample made current (src == ZS_SRC_SAMPLE) */
     int sample_pick;                     /* its index in the grid then */
     uint64_t sample_pick_seed, sample_key;
-    int sample_orig_pending;             /* restored sample: its plain decode is still to show as the original */
+    uint64_t base_key;                   /* the sample_key ZS_CH_BASE's picture was posted for */
 
     /* views.c: the sharpen slider, the Sample tab's box mode and data cloud, the Walk tab, the mean face */
     float sharpen;                       /* unsharp-mask strength of every decode shown (0: off; the shader) */
@@ -273,7 +273,9 @@ enum { ZS_TAB_ATTRS, ZS_TAB_PHOTO, ZS_TAB_INTERP, ZS_TAB_SAMPLE, ZS_TAB_TRAIN, Z
 /* Sample: make grid cell i the current face. */
 void zs_app_pick_sample(zs_app *a, int i);
 enum { ZS_SRC_GALLERY, ZS_SRC_PHOTO, ZS_SRC_SAMPLE };
-enum { ZS_CH_STRIP, ZS_CH_T, ZS_CH_SAMPLES, ZS_CH_SLOTS, ZS_CH_WALK, ZS_CH_MEAN };   /* decoder batch channels */
+/* decoder batch channels; ZS_CH_BASE: the plain picture of a current face that is only a latent
+ * (a mean face, a restored sample, any sample after new weights), zs_views_post_base */
+enum { ZS_CH_STRIP, ZS_CH_T, ZS_CH_SAMPLES, ZS_CH_SLOTS, ZS_CH_WALK, ZS_CH_BASE };
 #define ZS_STRIP_N 8
 /* Interpolate: fill slot 0 (A) or 1 (B) from the current face's edited latent. */
 void zs_app_set_slot(zs_app *a, int which);
@@ -325,7 +327,9 @@ void zs_views_export_walk(zs_app *a);
  * slider's mask (zs_sharpen_chw per face), as the shader shows it; NULL
  * when Sharpen is off. */
 uint8_t *zs_views_sharpened(const zs_app *a, const uint8_t *rgb, int cols, int rows);
-void zs_views_mean_face(zs_app *a);          /* the mean latent of the faces the search shows becomes current */
+void zs_views_mean_face(zs_app *a);
+/* Decode sample_base plain (the "Original" of a latent-only current face) for the current sample_key. */
+void zs_views_post_base(zs_app *a);          /* the mean latent of the faces the search shows becomes current */
 void zs_views_sample_latents(zs_app *a);     /* a->samples for the Sample tab's mode */
 void zs_views_walk_tab(zs_app *a);           /* view.c's right panel and centre for the Walk tab */
 void zs_views_walk_centre(zs_app *a);

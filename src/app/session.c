@@ -98,7 +98,7 @@ void zs_session_apply(zs_app *a)
         a->sample_pick_seed = s->sample_seed;
         a->sample_key++;
         a->src = ZS_SRC_SAMPLE;
-        a->sample_orig_pending = 1;   /* its plain decode becomes the "Sample" picture (post_request) */
+        zs_views_post_base(a);   /* its plain decode becomes the "Sample" picture */
     }
     if (s->photo[0] && !a->desc.photo && a->dec) {
         snprintf(a->photo_box, sizeof a->photo_box, "%s", s->photo);

@@ -4,7 +4,7 @@
  * Walk tab's N x N grid around the current face and the gallery's mean
  * face. As everywhere, the UI thread never runs the model: the Walk grid
  * and the mean face are batches on the decoder's channels (ZS_CH_WALK,
- * ZS_CH_MEAN, newest wins; a long batch gives way to the face requests
+ * ZS_CH_BASE, newest wins; a long batch gives way to the face requests
  * every 16 decodes), the sharpening is the fragment shader's
  * (shaders/quad.frag, the formula of zs_sharpen_chw), and the UI thread
  * only forms latents (81 x z floats for the grid), 16 Mahalanobis
@@ -76,10 +76,9 @@ void zs_views_samples_posted(zs_app *a)
  * edited latent, once its picture arrived), a direction, the range or N. */
 void zs_views_post(zs_app *a)
 {
-    if (a->batch_dirty[ZS_CH_MEAN]) {   /* a new decoder (new weights): the mean face's picture again */
-        a->batch_dirty[ZS_CH_MEAN] = 0;
-        if (a->dec && a->src == ZS_SRC_SAMPLE && a->mean_n > 0)
-            zs_decoder_post_batch(a->dec, ZS_CH_MEAN, ++a->batch_posted[ZS_CH_MEAN], 1, a->sample_base);
+    if (a->batch_dirty[ZS_CH_BASE]) {   /* a new decoder (new weights): a latent face's picture again */
+        a->batch_dirty[ZS_CH_BASE] = 0;
+        if (a->src == ZS_SRC_SAMPLE) zs_views_post_base(a);
     }
     if (a->tab != ZS_TAB_WALK || !a->dec || !a->dirs) return;
     int Z = zdim(a), n = a->walk_n;
@@ -123,10 +122,10 @@ void zs_views_take(zs_app *a)
         a->walk_ms = b.ms;
         a->batch_shown[ZS_CH_WALK] = b.stamp;
     }
-    if (zs_decoder_poll_batch(a->dec, ZS_CH_MEAN, &b)) {
-        if (b.stamp == a->batch_posted[ZS_CH_MEAN] && a->src == ZS_SRC_SAMPLE && a->mean_n > 0)
+    if (zs_decoder_poll_batch(a->dec, ZS_CH_BASE, &b)) {
+        if (b.stamp == a->batch_posted[ZS_CH_BASE] && a->src == ZS_SRC_SAMPLE && a->base_key == a->sample_key)
             zs_tex_update(a->tex_orig, 0, 0, S, S, b.rgb);
-        a->batch_shown[ZS_CH_MEAN] = b.stamp;
+        a->batch_shown[ZS_CH_BASE] = b.stamp;
     }
 }
 
@@ -315,16 +314,23 @@ void zs_views_mean_face(zs_app *a)
         return;
     }
     memcpy(a->sample_base, mean, sizeof(float) * Z);
-    zs_decoder_post_batch(a->dec, ZS_CH_MEAN, ++a->batch_posted[ZS_CH_MEAN], 1, mean);
     free(mean);
     a->sample_key++;
     a->src = ZS_SRC_SAMPLE;
+    zs_views_post_base(a);
     a->mean_n = count;
     snprintf(a->mean_query, sizeof a->mean_query, "%s", what);
     if (a->tab != ZS_TAB_ATTRS && a->tab != ZS_TAB_WALK) a->tab = ZS_TAB_ATTRS;
     a->dirty = 1;
     zs_app_message(a, 0, "Mean face: the mean latent of %d face%s (%s) is the current face", count,
                    count == 1 ? "" : "s", what);
+}
+
+void zs_views_post_base(zs_app *a)
+{
+    if (!a->dec) return;
+    a->base_key = a->sample_key;   /* a picture for another face (a newer pick) is not shown */
+    zs_decoder_post_batch(a->dec, ZS_CH_BASE, ++a->batch_posted[ZS_CH_BASE], 1, a->sample_base);
 }
 
 /* ---- Sharpen ------------------------------------------------------------------------------------ */
