@@ -86,21 +86,20 @@ void zs_views_post(zs_app *a)
         a->batch_dirty[ZS_CH_WALK] = 1;   /* the centre is still being decoded: posted when it arrives */
         return;
     }
-    float *want = zs_xmalloc(sizeof(float) * 3 * (size_t)Z);
-    memcpy(want, a->cur_z, sizeof(float) * Z);
-    memcpy(want + Z, a->dirs + (size_t)a->walk_x * Z, sizeof(float) * Z);
-    memcpy(want + 2 * Z, a->dirs + (size_t)a->walk_y * Z, sizeof(float) * Z);
-    if (a->batch_dirty[ZS_CH_WALK] || !a->walk_post_n || n != a->walk_post_n || a->walk_range != a->walk_post_range ||
-        memcmp(want, a->walk_req, sizeof(float) * 3 * Z) != 0) {
-        memcpy(a->walk_req, want, sizeof(float) * 3 * Z);
+    /* centre, x and y direction: compared with the last post's in place (this runs every frame) */
+    const float *want[3] = {a->cur_z, a->dirs + (size_t)a->walk_x * Z, a->dirs + (size_t)a->walk_y * Z};
+    int changed = a->batch_dirty[ZS_CH_WALK] || !a->walk_post_n || n != a->walk_post_n ||
+                  a->walk_range != a->walk_post_range;
+    for (int k = 0; k < 3 && !changed; k++) changed = memcmp(want[k], a->walk_req + (size_t)k * Z, sizeof(float) * Z) != 0;
+    if (changed) {
+        for (int k = 0; k < 3; k++) memcpy(a->walk_req + (size_t)k * Z, want[k], sizeof(float) * Z);
         float *z = zs_xmalloc(sizeof(float) * (size_t)n * n * Z);
-        zs_walk_grid(want, want + Z, want + 2 * Z, Z, n, a->walk_range, z);
+        zs_walk_grid(a->walk_req, a->walk_req + Z, a->walk_req + 2 * (size_t)Z, Z, n, a->walk_range, z);
         zs_decoder_post_batch(a->dec, ZS_CH_WALK, ++a->batch_posted[ZS_CH_WALK], n * n, z);
         free(z);
         a->walk_post_n = n, a->walk_post_range = a->walk_range;
     }
     a->batch_dirty[ZS_CH_WALK] = 0;
-    free(want);
 }
 
 void zs_views_take(zs_app *a)
