@@ -160,7 +160,8 @@ static void post(zs_app *a)
     k = v->ngroups == 1 ? 2 : v->ngroups;
     zs_analyzer_post(v->w, &(zs_an_job){.gen = ++v->gen_posted, .n = n, .z = Z, .mu = params ? NULL : a->gal_mu,
                                         .label = k >= 2 ? lab : NULL, .k = k, .seed = 7, .weights_step = step,
-                                        .params = params, .cfg = a->model->cfg, .faces = a->gallery});
+                                        .params = params, .nparams = a->model->table.total,
+                                        .cfg = a->model->cfg, .faces = a->gallery});
     free(params);
     v->p_ngroups = v->ngroups;   /* what the result will be of */
     memcpy(v->p_gattr, v->gattr, sizeof v->gattr);
@@ -699,9 +700,10 @@ void zs_anview_print(const zs_app *a)
     }
     const zs_an_result *r = &v->r;
     printf("analysis have=%d ok=%d gen=%llu posted=%llu mode=%d proj=%d n=%d z=%d k=%d hover=%d pick=%d trail=%d "
-           "comp=%d step=%ld live=%d\n", v->have, v->have && r->ok, (unsigned long long)(v->have ? r->gen : 0),
-           (unsigned long long)v->gen_posted, v->mode, v->proj, r->n, r->z, r->k, v->hover, v->pick, v->ntrail,
-           (int)v->comp_f, r->weights_step, r->live);
+           "comp=%d step=%ld live=%d ms=%.1f cpu_ms=%.1f\n", v->have, v->have && r->ok,
+           (unsigned long long)(v->have ? r->gen : 0), (unsigned long long)v->gen_posted, v->mode, v->proj, r->n, r->z,
+           r->k, v->hover, v->pick, v->ntrail, (int)v->comp_f, r->weights_step, r->live, v->have ? r->ms : 0.0,
+           v->have ? r->cpu_ms : 0.0);
     if (!v->have || !r->ok) return;
     printf("analysis_stats centre=%.4f centre_sigmas=%.4f top_share=%.4f norm=%.4f+-%.4f prior=%.4f dominant",
            r->st.centre_norm, r->st.centre_sigmas, r->st.var_share_top, r->st.norm_mean, r->st.norm_std,

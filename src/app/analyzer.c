@@ -105,21 +105,19 @@ static void plane_alloc(zs_an_plane *p, int n, int z)
     p->acc = p->acc_held = NAN;
 }
 
-/* mu (n, cfg z) of the first n faces under the job's weights */
+/* mu (n, cfg z) of the first n faces under the job's weights: zs_latents_encode
+ * on this (niced) thread alone; NULL when the faces are fewer than n */
 static float *encode_faces(const zs_an_job *job)
 {
-    const int B = 32, S = job->cfg.image, n = job->n;
-    zs_vae_infer *inf = zs_vae_infer_create(&job->cfg, B);
-    zs_vae_infer_load(inf, job->params);
-    float *mu = zs_xmalloc(sizeof(float) * (size_t)(n > 0 ? n : 1) * job->cfg.z);
-    float *x = zs_xmalloc(sizeof(float) * (size_t)B * 3 * S * S);
-    for (int lo = 0; lo < n; lo += B) {
-        int cnt = n - lo < B ? n - lo : B;
-        for (int i = 0; i < cnt; i++) zs_face_to_chw(zs_cache_pixels(job->faces, lo + i), S, x + (size_t)i * 3 * S * S, 0);
-        zs_vae_encode(inf, x, cnt, mu + (size_t)lo * job->cfg.z, NULL);
+    zs_vae *m = zs_vae_create(&job->cfg);
+    memcpy(m->params, job->params, sizeof(float) * job->nparams);
+    zs_latents L;
+    float *mu = NULL;
+    if (zs_latents_encode(m, job->faces, 1, NULL, NULL, &L) == ZS_OK) {
+        if (L.n >= job->n) mu = L.mu, L.mu = NULL;
+        zs_latents_free(&L);
     }
-    free(x);
-    zs_vae_infer_destroy(inf);
+    zs_vae_destroy(m);
     return mu;
 }
 
@@ -133,6 +131,10 @@ void zs_an_compute(const zs_an_job *job, zs_an_result *r)
     if (k > ZS_AN_MAX_CLASSES) k = r->k = ZS_AN_MAX_CLASSES;
     float *own = job->params && job->faces ? encode_faces(job) : NULL;
     const float *mu_all = own ? own : job->mu;
+    if (!mu_all) {
+        snprintf(r->msg, sizeof r->msg, "the faces could not be encoded with the training weights");
+        return;
+    }
     zs_status sst = zs_latent_stats_compute(mu_all, n, z, ZS_AN_BINS, job->seed, &r->st);
     if (sst != ZS_OK) {
         snprintf(r->msg, sizeof r->msg, "%s", zs_last_error());
@@ -306,11 +308,8 @@ void zs_analyzer_post(zs_analyzer *w, const zs_an_job *job)
         j.mu = mu;
     }
     if (job->params) {
-        zs_vae *shape = zs_vae_create(&job->cfg);   /* for the parameter count */
-        size_t np = shape->table.total;
-        zs_vae_destroy(shape);
-        float *pc = zs_xmalloc(sizeof(float) * np);
-        memcpy(pc, job->params, sizeof(float) * np);
+        float *pc = zs_xmalloc(sizeof(float) * job->nparams);
+        memcpy(pc, job->params, sizeof(float) * job->nparams);
         j.params = pc;
     }
     if (job->label) {

@@ -40,10 +40,11 @@ typedef struct zs_an_job {
     uint64_t seed;               /* the prior's samples */
     long weights_step;           /* whose latents (carried back for the view) */
     /* optional, instead of mu: encode faces 0..n-1 of `faces` (which must
-     * outlive the analyzer) with these weights (cfg's table.total floats,
-     * copied by post) first, on the worker: the latents of weights being
-     * trained, while they are */
+     * outlive the analyzer) with these weights (nparams floats, copied by
+     * post) first, on the worker: the latents of weights being trained,
+     * while they are */
     const float *params;
+    size_t nparams;
     zs_vae_config cfg;
     const zs_cache *faces;
 } zs_an_job;
