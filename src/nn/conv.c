@@ -655,9 +655,9 @@ static void gemm_panels(int m, int k, int n, const float *wp, const float *b, si
 #endif
     int p = 0;
     /* 8 x 16 tiles from two panels: 8 accumulators of 16 floats (one
-     * AVX-512 register each in the v4 clone), one load of b and 8
-     * broadcasts per 8 fused multiply-adds. */
-    for (; p * 4 + 8 <= m && n % 16 == 0; p += 2) {
+     * AVX-512 register each), one load of b and 8 broadcasts per 8 fused
+     * multiply-adds. Without AVX-512 they spill (zs_simd_wide): 4 x 16. */
+    for (const int wide = zs_simd_wide(); wide && p * 4 + 8 <= m && n % 16 == 0; p += 2) {
         const float *w0 = wp + (size_t)p * k * 4, *w1 = w0 + (size_t)k * 4;
         for (int j = 0; j < n; j += 16) {
             zs_v16 a[8];
@@ -744,11 +744,12 @@ ZS_V8_INLINE void gemm_window_t(const int two, int m, int C, int H, int W, const
     size_t wp = (size_t)W + 2, k = (size_t)4 * C;
     size_t toff[4] = {0, 1, wp, wp + 1};
     int blocks = H * W / 16;
+    const int wide = zs_simd_wide();
     for (int jb = 0; jb < blocks; jb++) {
         int i = two ? 2 * jb : jb * 16 / W, j0 = two ? 0 : jb * 16 % W;
         const float *xb = xq + (size_t)i * wp + j0;
         int p = 0;
-        for (; 4 * p + 8 <= m; p += 2) {   /* 8 x 16 tiles, as in gemm_panels */
+        for (; wide && 4 * p + 8 <= m; p += 2) {   /* 8 x 16 tiles, as in gemm_panels */
             const float *w0 = wpk + (size_t)p * k * 4, *w1 = w0 + k * 4;
             zs_v16 a[8];
             for (int r = 0; r < 8; r++) a[r] = zs_v16_zero();
@@ -770,23 +771,34 @@ ZS_V8_INLINE void gemm_window_t(const int two, int m, int C, int H, int W, const
             }
             for (int r = 0; r < 8; r++) zs_v16_store(c + (size_t)(4 * p + r) * ldc + 16 * jb, a[r]);
         }
-        for (; 4 * p < m; p++) {   /* a last panel of 4 (or fewer real) rows */
+        /* panels of 4 (or, last, fewer real) rows as 4 x 16 tiles of 8-float
+         * vectors: GCC lowers a 16-float vector on AVX2 through the stack */
+        for (; 4 * p < m; p++) {
             const float *w0 = wpk + (size_t)p * k * 4;
             int rows = m - 4 * p < 4 ? m - 4 * p : 4;
-            zs_v16 a[4];
-            for (int r = 0; r < 4; r++) a[r] = zs_v16_zero();
+            zs_v8 a[8];
+            for (int r = 0; r < 8; r++) a[r] = zs_v8_zero();
             for (int ch = 0; ch < C; ch++) {
                 const float *xc = xb + (size_t)ch * pl;
+                ZS_UNROLL
                 for (int t = 0; t < 4; t++) {
-                    zs_v16 bq = window_load(xc + toff[t], two, wp);
+                    const float *xt = xc + toff[t];
+                    zs_v8 b0 = zs_v8_load(xt), b1 = zs_v8_load(two ? xt + wp : xt + 8);
                     const float *u = w0 + 4 * (4 * (size_t)ch + t);
-                    a[0] += u[0] * bq;
-                    a[1] += u[1] * bq;
-                    a[2] += u[2] * bq;
-                    a[3] += u[3] * bq;
+                    a[0] += u[0] * b0;
+                    a[1] += u[0] * b1;
+                    a[2] += u[1] * b0;
+                    a[3] += u[1] * b1;
+                    a[4] += u[2] * b0;
+                    a[5] += u[2] * b1;
+                    a[6] += u[3] * b0;
+                    a[7] += u[3] * b1;
                 }
             }
-            for (int r = 0; r < rows; r++) zs_v16_store(c + (size_t)(4 * p + r) * ldc + 16 * jb, a[r]);
+            for (int r = 0; r < rows; r++) {
+                zs_v8_store(c + (size_t)(4 * p + r) * ldc + 16 * jb, a[2 * r]);
+                zs_v8_store(c + (size_t)(4 * p + r) * ldc + 16 * jb + 8, a[2 * r + 1]);
+            }
         }
     }
 }
