@@ -5,7 +5,8 @@
 # Each round: zspace train --threads 2 and --threads 1 (80 / 60 steps from the
 # shipped model), then `zspace gui --bench --seconds 10` (Smiling dragged back
 # and forth, training on FACES.zsf) with 1 and 2 trainer threads at nice 10
-# (the default) and 0. Needs xvfb-run; run it on a quiet machine.
+# (the default) and 0, and 2 with a fixed slice per thread (--train-static)
+# against the default chunks. Needs xvfb-run; run it on a quiet machine.
 set -eu
 faces=${1:?usage: gui_bench.sh FACES.zsf [ROUNDS] [BUILD]}
 rounds=${2:-2}
@@ -22,7 +23,7 @@ for r in $(seq 1 "$rounds"); do
                    --steps $steps --threads $t --grid-every 0 2>&1 | grep -o "[0-9.]* img/s" | tail -1)
         echo "cli_threads_$t $rate"
     done
-    for v in "--train-threads 1 --train-nice 0" "--train-threads 1" "--train-threads 2" "--train-threads 2 --train-nice 0"; do
+    for v in "--train-threads 1" "--train-threads 2 --train-static" "--train-threads 2" "--train-threads 2 --train-nice 0"; do
         # shellcheck disable=SC2086
         xvfb-run -a -s '-screen 0 1280x800x24' "$Z" gui --bench --seconds 10 --data "$faces" $v >"$tmp/gui.txt" 2>&1
         echo "gui $v: $(grep -E '^(frames|frame_ms_p50|frame_ms_p95|frame_ms_p99|decode_ms_p50|train_img_per_s|cpu_cores) ' "$tmp/gui.txt" | tr '\n' ' ')"

@@ -2,7 +2,8 @@
  * dfc64_b4.safetensors, made by tests/golden/make_golden.py in float64):
  * the forward pass, the loss, every parameter's gradient, batch-norm
  * running statistics, the BCE option, five Adam steps and the eval-mode
- * (folded batch norm) inference path, with 1 and 2 training threads.
+ * (folded batch norm) inference path, with 1 and 2 training threads, and
+ * with 2 and 3 taking chunks dynamically (zs_train_desc.dynamic).
  *
  * Bounds: float32 PyTorch lands within 1e-6 (activations), 5e-6 (gradients)
  * of the float64 reference; single-step quantities are held to ~20x that.
@@ -149,7 +150,7 @@ static void check_after(const zs_vae *m, const char *prefix, const char *name, d
     free(have);
 }
 
-static void run(int threads)
+static void run(int threads, int dynamic)
 {
     zs_vae_config cfg = zs_vae_config_default();
     float *x = get("x", NX), *eps = get("eps", 5 * B * Z);
@@ -157,7 +158,7 @@ static void run(int threads)
     /* ---- step 0: forward, loss, gradients, running statistics ---- */
     zs_vae *m = zs_vae_create(&cfg);
     zs_vae_init(m, 1);
-    zs_vae_train *t = zs_vae_train_create(m, &(zs_train_desc){.max_batch = B, .threads = threads, .lr = 5e-4f});
+    zs_vae_train *t = zs_vae_train_create(m, &(zs_train_desc){.max_batch = B, .threads = threads, .lr = 5e-4f, .dynamic = dynamic});
     zs_step_stats st;
     zs_vae_train_forward_backward(t, x, B, eps, &st);
     char what[64];
@@ -218,7 +219,7 @@ static void run(int threads)
 
     /* ---- BCE option ---- */
     zs_vae_init(m, 1);
-    t = zs_vae_train_create(m, &(zs_train_desc){.max_batch = B, .threads = threads, .loss = ZS_LOSS_BCE});
+    t = zs_vae_train_create(m, &(zs_train_desc){.max_batch = B, .threads = threads, .loss = ZS_LOSS_BCE, .dynamic = dynamic});
     zs_vae_train_forward_backward(t, x, B, eps, &st);
     near_scalar("loss_bce", st.loss, scalar("loss_bce"), 1e-6);
     check_tensor(m, zs_vae_train_grads(t), "grad_bce", "dec.conv3.weight", 1e-4, threads);
@@ -227,7 +228,7 @@ static void run(int threads)
 
     /* ---- 5 Adam steps ---- */
     zs_vae_init(m, 1);
-    t = zs_vae_train_create(m, &(zs_train_desc){.max_batch = B, .threads = threads, .lr = 5e-4f});
+    t = zs_vae_train_create(m, &(zs_train_desc){.max_batch = B, .threads = threads, .lr = 5e-4f, .dynamic = dynamic});
     float *losses = zs_xmalloc(5 * sizeof(float));
     {
         const zs_st_tensor *lt = zs_st_find(&g, "losses");
@@ -290,8 +291,11 @@ int main(void)
     CHECKF(s == ZS_OK, "%s", zs_last_error());
     if (s != ZS_OK) TEST_END();
     CHECK(strcmp(zs_st_meta(&g, "model") ? zs_st_meta(&g, "model") : "", "dfc64") == 0);
-    run(1);
-    run(2);
+    run(1, 0);
+    run(2, 0);
+    /* chunks taken as members get CPU: the same values to rounding */
+    run(2, 1);
+    run(3, 1);
     zs_st_close(&g);
     TEST_END();
 }

@@ -96,6 +96,9 @@ typedef struct zs_trainer_desc {
     /* > 0: the training threads run at this nice level (zs_thread_set_nice),
      * so that an interactive thread sharing the cores is never kept waiting */
     int nice;
+    /* members take chunks of each batch as they get CPU (zs_train_desc.dynamic):
+     * for training next to an interactive program; not bit-reproducible */
+    int dynamic;
 } zs_trainer_desc;
 
 typedef struct zs_train_metrics {

@@ -15,8 +15,9 @@
  *     zs_vae_decode(inf, z, 1, img);
  *
  * Threads: a training context owns a zs_team; the batch is split into
- * contiguous image slices, one per member, and members meet at a barrier
- * only where batch norm needs statistics of the whole batch. BLAS is
+ * contiguous image slices, one per member (or, with .dynamic, into chunks
+ * that members take as they get CPU), and members meet at a barrier only
+ * where batch norm needs statistics of the whole batch. BLAS is
  * single-threaded, so an inference context used by another thread (the
  * explorer's decoder) runs alongside training on its own core.
  */
@@ -82,6 +83,12 @@ typedef struct zs_train_desc {
     unsigned feat_layers;
     float feat_weight;    /* default 1 */
     int no_pixel_loss;
+    /* Members take chunks of the batch as they get CPU time instead of one
+     * fixed slice each, so a member that another program (the explorer's
+     * UI) preempts does not hold the others at every barrier. The weight
+     * gradients are then summed in an order that varies from run to run:
+     * results agree to rounding, not bit for bit. Default off (CLI). */
+    int dynamic;
 } zs_train_desc;
 
 typedef struct zs_step_stats {

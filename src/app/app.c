@@ -32,10 +32,13 @@
  * watcher's 8-face grid a few ms a few times a second), so a slider still
  * shows its face in the next frame at 60 fps while training runs flat out,
  * and training has the whole machine while nobody touches the window.
+ * The trainer's members take each batch in chunks as they get CPU
+ * (zs_train_desc.dynamic; --train-static for fixed slices), so the member
+ * the UI preempts does not hold the other at every batch-norm barrier.
  * Measured on 2 cores under Xvfb + llvmpipe (docs/gui.md): 60 fps dragging
- * with training at 64% of the CLI's rate (the preempted team member stalls
- * the other at each barrier), 96% with the window idle; with the cores but
- * one (the earlier default) dragging gave 50% and idle 51%. Mesa's llvmpipe,
+ * with training at 63-66% of the CLI's rate (59-63% with fixed slices; the
+ * GUI itself takes 0.4 of a core), 96% with the window idle; with the cores
+ * but one (the earlier default) dragging gave 50% and idle 51%. Mesa's llvmpipe,
  * when there is no GPU, would render with a thread per core: open_window
  * sets LP_NUM_THREADS=1 (unless set) so it stays on the UI's core too.
  *
@@ -381,6 +384,7 @@ static void setup_training(zs_app *a)
     a->tv = zs_tv_create(&(zs_tv_desc){.model = a->model, .cache = a->tcache, .split = a->tsplit,
                                        .threads = a->train_threads, .batch = a->desc.train_batch,
                                        .nice = a->desc.train_nice < 0 ? 0 : a->desc.train_nice ? a->desc.train_nice : 10,
+                                       .dynamic = !a->desc.train_static,
                                        .wake = wake_ui, .user = a});
 }
 
@@ -1396,7 +1400,9 @@ int zs_cmd_gui(int argc, char **argv)
                    "--screenshot OUT.png writes the last frame, --frames N quits after N frames,\n"
                    "--decode-delay MS slows the decoder down (to show the UI does not wait for it),\n"
                    "--train-batch N trains with batches of N (default 64), --train-threads N on N threads\n"
-                   "(default: every core), --train-nice N at nice level N (default 10; 0: as the UI).\n"
+                   "(default: every core), --train-nice N at nice level N (default 10; 0: as the UI),\n"
+                   "--train-static with one fixed slice of each batch per thread (default: chunks taken as\n"
+                   "threads get CPU, so the UI preempting one does not stall the others).\n"
                    "--bench [--seconds 10]: trains in the background and moves the Smiling slider back and forth\n"
                    "for that long, then prints frame_ms_p50/p95/p99 (work per frame at 60 Hz), decode_ms_p50/p95\n"
                    "(slider move to picture on screen) and train_img_per_s, and quits; --bench-idle the same\n"
@@ -1413,6 +1419,10 @@ int zs_cmd_gui(int argc, char **argv)
         if (zs_arg_int(argc, argv, &i, "--train-batch", &train_batch, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--train-threads", &train_threads, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--train-nice", &train_nice, &bad)) continue;
+        if (zs_arg_flag(argv, i, "--train-static")) {
+            d.train_static = 1;
+            continue;
+        }
         if (zs_arg_flag(argv, i, "--bench-idle")) {
             d.bench = d.bench_idle = 1;
             continue;

@@ -23,6 +23,7 @@ typedef struct zs_app_desc {
     int train_batch;                       /* 0: 64 */
     int train_threads;                     /* 0: every core (at nice train_nice) */
     int train_nice;                        /* the trainer's nice level; 0: 10, negative: none */
+    int train_static;                      /* a fixed slice of each batch per trainer thread */
     /* test mode */
     const char *script;                    /* replay this file's synthetic events */
     const char *screenshot;                /* PNG of the last frame */

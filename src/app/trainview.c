@@ -334,7 +334,7 @@ int zs_tv_start(zs_tv *tv, char *err, size_t nerr)
     }
     if (!tr) {
         zs_trainer_desc td = {.cache = tv->d.cache, .split = tv->d.split, .model = tv->model, .batch = tv->d.batch,
-                              .threads = tv->d.threads, .nice = tv->d.nice, .seed = 1, .publish_every = 1,
+                              .threads = tv->d.threads, .nice = tv->d.nice, .dynamic = tv->d.dynamic, .seed = 1, .publish_every = 1,
                               /* the explorer's weights are trained but Adam's moments start at 0:
                                  ramp the rate up, or the first steps undo much of the training */
                               .lr_warmup = 200};

@@ -34,6 +34,7 @@ typedef struct zs_tv_desc {
     zs_data_split split;         /* ZS_SPLIT_TRAIN, or ZS_SPLIT_ALL for a gallery */
     int threads;                 /* the trainer's team */
     int nice;                    /* its threads' nice level (0: as the UI's) */
+    int dynamic;                 /* members take chunks of the batch as they get CPU (zs_train_desc) */
     int batch;                   /* 0: 64 */
     void (*wake)(void *);        /* called on the worker after each result */
     void *user;

@@ -10,9 +10,9 @@
  * where upconv is nearest upsample x2 fused with the conv (zspace/nn.h).
  *
  * Threading: every activation buffer holds the whole batch; team member
- * `tid` works on images [lo, hi) of each, so the whole batch's mu, recon...
- * are available afterwards. Members meet only at batch-norm barriers and for
- * the gradient reduction. Per-member scratch: one conv workspace (im2col
+ * `tid` works on images [lo, hi) of each (or on the chunks it takes, see
+ * next_span), so the whole batch's mu, recon... are available afterwards.
+ * Members meet only at batch-norm barriers and for the gradient reduction. Per-member scratch: one conv workspace (im2col
  * of a few images; backward recomputes it from the layer input) and a
  * gradient block (member 0 uses the context's own). */
 #include "zspace/vae.h"
@@ -207,13 +207,22 @@ static void dims_init(const zs_vae_config *c, layer_dims *d)
 }
 
 /* ---- training context ----------------------------------------------------- */
+#define BN_SLOT (2 * 1024)
+#define MAX_PHASES (4 * ZS_VAE_MAX_BLOCKS)
+
+/* Loss sums of one part of the batch (a member's slice, or a chunk). */
+typedef struct part_acc {
+    double rec, kl, feat;
+    double *kl_dim;
+} part_acc;
+
 typedef struct member_ws {
     float *scratch;
     float *grad;                                 /* member 0: the context's */
     float mean_e[ZS_VAE_MAX_BLOCKS][1024], invstd_e[ZS_VAE_MAX_BLOCKS][1024];
     float mean_d[ZS_VAE_MAX_BLOCKS][1024], invstd_d[ZS_VAE_MAX_BLOCKS][1024];
-    double rec, kl, gnorm2, feat;
-    double *kl_dim;
+    double gnorm2;
+    double bsum[BN_SLOT];                        /* batch norm backward: the whole batch's sums */
     zs_feat_ctx *fx, *fr;                        /* feature loss: inputs' and reconstructions' activations */
     float *dr;                                   /* its gradient at the reconstructions */
 } member_ws;
@@ -223,6 +232,10 @@ struct zs_vae_train {
     zs_train_desc d;
     layer_dims dims;
     int nt, slice;                               /* members, max images per member */
+    int chunk, nslots;                           /* dynamic: images per chunk; parts allocated */
+    int nparts;                                  /* this step: nt (static) or its chunk count */
+    part_acc *acc;                               /* [nslots] */
+    struct { int v; char pad[60]; } next[MAX_PHASES];   /* dynamic: next chunk of each phase */
     zs_team *team;
     member_ws *ws;
     float *grad, *adam_m, *adam_v;
@@ -232,7 +245,7 @@ struct zs_vae_train {
     float *dec_pre[ZS_VAE_MAX_BLOCKS], *dec_act[ZS_VAE_MAX_BLOCKS];   /* dec_pre[nb-1]: logits */
     float *d_enc[ZS_VAE_MAX_BLOCKS], *d_dec[ZS_VAE_MAX_BLOCKS];
     float *mu, *logvar, *eps, *z, *h, *dmu, *dlogvar, *dz, *dh, *dflat, *dflat2;
-    double *bn_fwd, *bn_bwd;                     /* [layer][member][2*1024] partials */
+    double *bn_fwd, *bn_bwd;                     /* [layer][part][2*1024] partials */
     double *kl_dim;
     long step;
     /* per-call arguments */
@@ -244,10 +257,9 @@ struct zs_vae_train {
     int skipped;
 };
 
-#define BN_SLOT (2 * 1024)
-static double *bn_part(double *base, int layer, int member, int nt)
+static double *bn_part(const zs_vae_train *t, double *base, int layer, int part)
 {
-    return base + ((size_t)layer * nt + member) * BN_SLOT;
+    return base + ((size_t)layer * t->nslots + part) * BN_SLOT;
 }
 
 zs_vae_train *zs_vae_train_create(zs_vae *m, const zs_train_desc *desc)
@@ -264,6 +276,13 @@ zs_vae_train *zs_vae_train_create(zs_vae *m, const zs_train_desc *desc)
     for (int i = 0; i < nb; i++) ZS_ASSERT(c->widths[i] <= 1024);
     t->nt = t->d.threads > B ? B : t->d.threads;
     t->slice = (B + t->nt - 1) / t->nt;
+    /* dynamic: two chunks per member, so a member that loses its core for
+     * a while leaves half its share to the others (four per member gave the
+     * same img/s in the explorer's bench with 8% more CPU: smaller GEMMs) */
+    t->chunk = (B + 2 * t->nt - 1) / (2 * t->nt);
+    if (t->chunk > t->slice) t->chunk = t->slice;
+    t->nslots = t->d.dynamic ? (B + t->chunk - 1) / t->chunk : t->nt;
+    if (t->nslots < t->nt) t->nslots = t->nt;
     dims_init(c, &t->dims);
     layer_dims *d = &t->dims;
     size_t ntrain = m->table.ntrain;
@@ -291,7 +310,6 @@ zs_vae_train *zs_vae_train_create(zs_vae *m, const zs_train_desc *desc)
         member_ws *w = &t->ws[k];
         w->scratch = zs_alloc_aligned(sizeof(float) * scratch);
         w->grad = k == 0 ? t->grad : zs_alloc_aligned(sizeof(float) * ntrain);
-        w->kl_dim = zs_xcalloc((size_t)c->z, sizeof(double));
         if (desc->features) {
             ZS_ASSERT(desc->features->cfg.image == c->image && desc->feat_layers);
             w->fx = zs_feat_ctx_create(desc->features, t->slice);
@@ -312,8 +330,10 @@ zs_vae_train *zs_vae_train_create(zs_vae *m, const zs_train_desc *desc)
     t->dh = zs_alloc_aligned(sizeof(float) * fb);
     t->dflat = zs_alloc_aligned(sizeof(float) * fb);
     t->dflat2 = zs_alloc_aligned(sizeof(float) * fb);
-    t->bn_fwd = zs_alloc_aligned(sizeof(double) * (size_t)2 * ZS_VAE_MAX_BLOCKS * t->nt * BN_SLOT);
-    t->bn_bwd = zs_alloc_aligned(sizeof(double) * (size_t)2 * ZS_VAE_MAX_BLOCKS * t->nt * BN_SLOT);
+    t->bn_fwd = zs_alloc_aligned(sizeof(double) * (size_t)2 * ZS_VAE_MAX_BLOCKS * t->nslots * BN_SLOT);
+    t->bn_bwd = zs_alloc_aligned(sizeof(double) * (size_t)2 * ZS_VAE_MAX_BLOCKS * t->nslots * BN_SLOT);
+    t->acc = zs_xcalloc((size_t)t->nslots, sizeof *t->acc);
+    for (int k = 0; k < t->nslots; k++) t->acc[k].kl_dim = zs_xcalloc((size_t)c->z, sizeof(double));
     t->kl_dim = zs_xcalloc((size_t)c->z, sizeof(double));
     t->team = zs_team_create(t->nt);
     return t;
@@ -328,12 +348,13 @@ void zs_vae_train_destroy(zs_vae_train *t)
         member_ws *w = &t->ws[k];
         zs_free_aligned(w->scratch);
         if (k) zs_free_aligned(w->grad);
-        free(w->kl_dim);
         zs_feat_ctx_destroy(w->fx);
         zs_feat_ctx_destroy(w->fr);
         zs_free_aligned(w->dr);
     }
     free(t->ws);
+    for (int k = 0; k < t->nslots; k++) free(t->acc[k].kl_dim);
+    free(t->acc);
     for (int i = 0; i < nb; i++) {
         zs_free_aligned(t->weff[i]);
         zs_free_aligned(t->enc_pre[i]);
@@ -374,40 +395,76 @@ const float *zs_vae_train_z(const zs_vae_train *t) { return t->z; }
 const float *zs_vae_train_recon(const zs_vae_train *t) { return t->dec_act[t->m->cfg.nblocks - 1]; }
 const double *zs_vae_train_kl_dim(const zs_vae_train *t) { return t->kl_dim; }
 
-/* Batch norm forward across the team: partial sums, barrier, combine, apply. */
-static void bn_forward(zs_vae_train *t, int tid, int layer, const zs_bn_shape *s, const float *x, const zs_vae_block_ix *ix,
-                       float *mean, float *invstd, float *y)
+/* ---- the training step, in phases ------------------------------------------
+ * A phase is the work between two batch-norm barriers. Each member works on
+ * spans of the batch: statically its own contiguous slice (part = member),
+ * or dynamically (zs_train_desc.dynamic) chunks taken from a shared counter
+ * until none are left (part = chunk), so a member that loses its core to
+ * another program does not hold the others at the next barrier. Batch-norm
+ * partials and loss sums are kept per part and summed in part order. */
+typedef struct span { int part, n; size_t lo; } span;
+
+static int next_span(zs_vae_train *t, int tid, int phase, int it, span *sp)
 {
-    float *P = t->m->params;
-    zs_bn_partial_stats(s, x, bn_part(t->bn_fwd, layer, tid, t->nt));
-    zs_team_barrier(t->team);
-    double count = (double)t->batch * s->hw;
-    zs_bn_combine(s->c, bn_part(t->bn_fwd, layer, 0, t->nt), t->nt, BN_SLOT, count, mean, invstd,
-                  tid == 0 ? zs_vae_t(t->m, P, ix->bn_rm) : NULL, tid == 0 ? zs_vae_t(t->m, P, ix->bn_rv) : NULL);
-    zs_bn_forward_apply(s, x, mean, invstd, zs_vae_t(t->m, P, ix->bn_g), zs_vae_t(t->m, P, ix->bn_b), 1, y);
+    if (!t->d.dynamic) {
+        if (it) return 0;
+        size_t lo, hi;
+        zs_split((size_t)t->batch, tid, t->nt, &lo, &hi);
+        *sp = (span){tid, (int)(hi - lo), lo};
+        return 1;
+    }
+    int k = __atomic_fetch_add(&t->next[phase].v, 1, __ATOMIC_RELAXED);
+    if (k >= t->nparts) return 0;
+    size_t lo = (size_t)k * t->chunk;
+    int n = t->batch - (int)lo < t->chunk ? t->batch - (int)lo : t->chunk;
+    *sp = (span){k, n, lo};
+    return 1;
 }
 
-/* Batch norm backward across the team; dy is replaced by d(pre-norm). */
-static void bn_backward(zs_vae_train *t, int tid, int layer, const zs_bn_shape *s, const float *x, const zs_vae_block_ix *ix,
-                        const float *mean, const float *invstd, float *dy, float *grad)
+#define FOR_SPANS(phase) for (int it_ = 0; next_span(t, tid, (phase), it_, &sp); it_++)
+
+/* After the barrier: the whole batch's mean and inverse std of a layer (each
+ * member computes its own copy; member 0 updates the running stats). */
+static void bn_fwd_sync(zs_vae_train *t, int tid, int layer, int c, int hw, const zs_vae_block_ix *ix, float *mean,
+                        float *invstd)
 {
     float *P = t->m->params;
-    const float *gamma = zs_vae_t(t->m, P, ix->bn_g), *beta = zs_vae_t(t->m, P, ix->bn_b);
-    zs_bn_backward_partial(s, x, mean, invstd, gamma, beta, 1, dy, dy, bn_part(t->bn_bwd, layer, tid, t->nt));
     zs_team_barrier(t->team);
-    double sums[BN_SLOT];
-    for (int c = 0; c < 2 * s->c; c++) {
-        sums[c] = 0;
-        for (int k = 0; k < t->nt; k++) sums[c] += bn_part(t->bn_bwd, layer, k, t->nt)[c];
+    zs_bn_combine(c, bn_part(t, t->bn_fwd, layer, 0), t->nparts, BN_SLOT, (double)t->batch * hw, mean, invstd,
+                  tid == 0 ? zs_vae_t(t->m, P, ix->bn_rm) : NULL, tid == 0 ? zs_vae_t(t->m, P, ix->bn_rv) : NULL);
+}
+
+/* After the barrier: the whole batch's backward sums of a layer into w->bsum,
+ * and (member 0) the gradients of gamma and beta. */
+static void bn_bwd_sync(zs_vae_train *t, int tid, int layer, int c, const zs_vae_block_ix *ix, member_ws *w, float *grad)
+{
+    zs_team_barrier(t->team);
+    for (int j = 0; j < 2 * c; j++) {
+        w->bsum[j] = 0;
+        for (int k = 0; k < t->nparts; k++) w->bsum[j] += bn_part(t, t->bn_bwd, layer, k)[j];
     }
     if (tid == 0) {
         float *gg = grad + t->m->table.t[ix->bn_g].offset, *gb = grad + t->m->table.t[ix->bn_b].offset;
-        for (int c = 0; c < s->c; c++) {
-            gb[c] += (float)sums[c];
-            gg[c] += (float)sums[s->c + c];
+        for (int j = 0; j < c; j++) {
+            gb[j] += (float)w->bsum[j];
+            gg[j] += (float)w->bsum[c + j];
         }
     }
-    zs_bn_backward_apply(s, x, mean, invstd, gamma, dy, sums, (double)t->batch * s->hw, dy);
+}
+
+static void bn_bwd_partial(zs_vae_train *t, int layer, const zs_bn_shape *s, const float *pre, const zs_vae_block_ix *ix,
+                           const float *mean, const float *invstd, float *dy, int part)
+{
+    float *P = t->m->params;
+    zs_bn_backward_partial(s, pre, mean, invstd, zs_vae_t(t->m, P, ix->bn_g), zs_vae_t(t->m, P, ix->bn_b), 1, dy, dy,
+                           bn_part(t, t->bn_bwd, layer, part));
+}
+
+static void bn_bwd_apply(zs_vae_train *t, const member_ws *w, const zs_bn_shape *s, const float *pre,
+                         const zs_vae_block_ix *ix, const float *mean, const float *invstd, float *dy)
+{
+    zs_bn_backward_apply(s, pre, mean, invstd, zs_vae_t(t->m, t->m->params, ix->bn_g), dy, w->bsum,
+                         (double)t->batch * s->hw, dy);
 }
 
 static void train_member(void *arg, int tid, int nt)
@@ -418,108 +475,173 @@ static void train_member(void *arg, int tid, int nt)
     layer_dims *d = &t->dims;
     member_ws *w = &t->ws[tid];
     float *P = m->params, *G = w->grad;
-    int nb = c->nblocks, Z = c->z;
-    size_t lo, hi;
-    zs_split((size_t)t->batch, tid, nt, &lo, &hi);
-    int n = (int)(hi - lo);
+    int nb = c->nblocks, Z = c->z, ph = 0;
     float scale = 1.0f / (float)t->batch;
+    span sp;
 #define GRAD(ix) (G + m->table.t[(ix)].offset)
 #define PAR(ix) zs_vae_t(m, P, (ix))
+#define ENC_BN(i, n) ((zs_bn_shape){(n), d->enc[i].oc, (int)(d->enc_out[i] / d->enc[i].oc)})
+#define DEC_BN(i, n) ((zs_bn_shape){(n), d->dec[i].oc, 4 * d->dec[i].h * d->dec[i].w})
 
     memset(G, 0, sizeof(float) * m->table.ntrain);
-    memset(w->kl_dim, 0, sizeof(double) * (size_t)Z);
-    w->rec = w->kl = w->gnorm2 = w->feat = 0;
+    w->gnorm2 = 0;
 
-    /* ---- forward: encoder ---- */
-    const float *in = t->x + lo * d->img;
-    for (int i = 0; i < nb; i++) {
-        zs_conv_shape cs = d->enc[i];
-        cs.n = n;
-        float *pre = t->enc_pre[i] + lo * d->enc_out[i], *act = t->enc_act[i] + lo * d->enc_out[i];
-        if (n) zs_conv2d_forward(&cs, in, PAR(m->enc[i].conv_w), NULL, pre, w->scratch);
-        zs_bn_shape bs = {n, cs.oc, (int)(d->enc_out[i] / cs.oc)};
-        bn_forward(t, tid, i, &bs, pre, &m->enc[i], w->mean_e[i], w->invstd_e[i], act);
-        in = act;
+    /* ---- forward: encoder; phase i ends with block i's statistics ---- */
+    for (int i = 0; i < nb; i++, ph++) {
+        FOR_SPANS(ph) {
+            size_t lo = sp.lo;
+            int n = sp.n;
+            const float *in = t->x + lo * d->img;
+            if (i) {
+                zs_bn_shape bs = ENC_BN(i - 1, n);
+                float *pre = t->enc_pre[i - 1] + lo * d->enc_out[i - 1], *act = t->enc_act[i - 1] + lo * d->enc_out[i - 1];
+                zs_bn_forward_apply(&bs, pre, w->mean_e[i - 1], w->invstd_e[i - 1], PAR(m->enc[i - 1].bn_g),
+                                    PAR(m->enc[i - 1].bn_b), 1, act);
+                in = act;
+            }
+            zs_conv_shape cs = d->enc[i];
+            cs.n = n;
+            float *pre = t->enc_pre[i] + lo * d->enc_out[i];
+            if (n) zs_conv2d_forward(&cs, in, PAR(m->enc[i].conv_w), NULL, pre, w->scratch);
+            zs_bn_shape bs = ENC_BN(i, n);
+            zs_bn_partial_stats(&bs, pre, bn_part(t, t->bn_fwd, i, sp.part));
+        }
+        bn_fwd_sync(t, tid, i, d->enc[i].oc, ENC_BN(i, 0).hw, &m->enc[i], w->mean_e[i], w->invstd_e[i]);
     }
-    float *mu = t->mu + lo * Z, *lv = t->logvar + lo * Z, *eps = t->eps + lo * Z, *z = t->z + lo * Z;
-    zs_dense_forward(n, d->flat, Z, in, PAR(m->fc_mu_w), PAR(m->fc_mu_b), mu);
-    zs_dense_forward(n, d->flat, Z, in, PAR(m->fc_lv_w), PAR(m->fc_lv_b), lv);
-    if (t->eps_in) memcpy(eps, t->eps_in + lo * Z, sizeof(float) * (size_t)n * Z);
-    else zs_reparam_noise(zs_hash64(t->d.seed ^ 0x6570735F6E6F6973ull) ^ zs_hash64((uint64_t)t->step), (int)lo, n, Z, eps);
-    zs_reparam_forward(n, Z, mu, lv, eps, z);
 
-    /* ---- forward: decoder ---- */
-    float *h = t->h + lo * d->flat;
-    zs_dense_forward(n, Z, d->flat, z, PAR(m->dfc_w), PAR(m->dfc_b), h);
-    in = h;
-    for (int i = 0; i < nb; i++) {
-        zs_upconv_shape us = d->dec[i];
-        us.n = n;
-        float *pre = t->dec_pre[i] + lo * d->dec_out[i], *act = t->dec_act[i] + lo * d->dec_out[i];
-        const float *bias = m->dec[i].conv_b >= 0 ? PAR(m->dec[i].conv_b) : NULL;
-        if (n) zs_upconv_forward(&us, in, t->weff[i], bias, pre, w->scratch);
-        if (i < nb - 1) {
-            zs_bn_shape bs = {n, us.oc, 4 * us.h * us.w};
-            bn_forward(t, tid, ZS_VAE_MAX_BLOCKS + i, &bs, pre, &m->dec[i], w->mean_d[i], w->invstd_d[i], act);
-        } else {
+    /* ---- the heads, sampling, and the decoder; phase nb + i ends with
+     * decoder block i's statistics, the last with the loss and the output
+     * layer's backward ---- */
+    for (int i = 0; i < nb; i++, ph++) {
+        FOR_SPANS(ph) {
+            size_t lo = sp.lo;
+            int n = sp.n;
+            const float *in;
+            if (i == 0) {
+                zs_bn_shape bs = ENC_BN(nb - 1, n);
+                float *act = t->enc_act[nb - 1] + lo * d->enc_out[nb - 1];
+                zs_bn_forward_apply(&bs, t->enc_pre[nb - 1] + lo * d->enc_out[nb - 1], w->mean_e[nb - 1],
+                                    w->invstd_e[nb - 1], PAR(m->enc[nb - 1].bn_g), PAR(m->enc[nb - 1].bn_b), 1, act);
+                float *mu = t->mu + lo * Z, *lv = t->logvar + lo * Z, *eps = t->eps + lo * Z, *z = t->z + lo * Z;
+                zs_dense_forward(n, d->flat, Z, act, PAR(m->fc_mu_w), PAR(m->fc_mu_b), mu);
+                zs_dense_forward(n, d->flat, Z, act, PAR(m->fc_lv_w), PAR(m->fc_lv_b), lv);
+                if (t->eps_in) memcpy(eps, t->eps_in + lo * Z, sizeof(float) * (size_t)n * Z);
+                else
+                    zs_reparam_noise(zs_hash64(t->d.seed ^ 0x6570735F6E6F6973ull) ^ zs_hash64((uint64_t)t->step), (int)lo,
+                                     n, Z, eps);
+                zs_reparam_forward(n, Z, mu, lv, eps, z);
+                float *h = t->h + lo * d->flat;
+                zs_dense_forward(n, Z, d->flat, z, PAR(m->dfc_w), PAR(m->dfc_b), h);
+                in = h;
+            } else {
+                zs_bn_shape bs = DEC_BN(i - 1, n);
+                float *act = t->dec_act[i - 1] + lo * d->dec_out[i - 1];
+                zs_bn_forward_apply(&bs, t->dec_pre[i - 1] + lo * d->dec_out[i - 1], w->mean_d[i - 1], w->invstd_d[i - 1],
+                                    PAR(m->dec[i - 1].bn_g), PAR(m->dec[i - 1].bn_b), 1, act);
+                in = act;
+            }
+            zs_upconv_shape us = d->dec[i];
+            us.n = n;
+            float *pre = t->dec_pre[i] + lo * d->dec_out[i], *act = t->dec_act[i] + lo * d->dec_out[i];
+            const float *bias = m->dec[i].conv_b >= 0 ? PAR(m->dec[i].conv_b) : NULL;
+            if (n) zs_upconv_forward(&us, in, t->weff[i], bias, pre, w->scratch);
+            if (i < nb - 1) {
+                zs_bn_shape bs = DEC_BN(i, n);
+                zs_bn_partial_stats(&bs, pre, bn_part(t, t->bn_fwd, ZS_VAE_MAX_BLOCKS + i, sp.part));
+                continue;
+            }
+            /* output layer: sigmoid, losses, and its backward */
             zs_sigmoid_forward((size_t)n * d->img, pre, act);
+            part_acc *acc = &t->acc[sp.part];
+            float *dlogits = t->d_dec[nb - 1] + lo * d->img;
+            if (t->d.no_pixel_loss) memset(dlogits, 0, sizeof(float) * (size_t)n * d->img);
+            else
+                acc->rec = zs_recon_loss(t->d.loss, n, (int)d->img, pre, act, t->x + lo * d->img, scale, dlogits, NULL);
+            if (t->d.features && n) {
+                /* through the frozen feature network to the reconstruction,
+                 * then through the sigmoid: dlogit = dr * y (1 - y) */
+                acc->feat = zs_feat_loss(w->fx, w->fr, t->x + lo * d->img, act, n, t->d.feat_layers,
+                                         t->d.feat_weight * scale, w->dr);
+                acc->rec += t->d.feat_weight * acc->feat;
+                for (size_t k = 0; k < (size_t)n * d->img; k++) dlogits[k] += w->dr[k] * act[k] * (1.0f - act[k]);
+            }
+            acc->kl = zs_kl_loss(n, Z, t->mu + lo * Z, t->logvar + lo * Z, t->beta, scale, t->dmu + lo * Z,
+                                 t->dlogvar + lo * Z, acc->kl_dim);
+            float *dx = t->d_dec[nb - 2] + lo * d->dec_out[nb - 2];
+            if (n)
+                zs_upconv_backward(&us, t->dec_act[nb - 2] + lo * d->dec_out[nb - 2], t->weff[i], dlogits, dx,
+                                   GRAD(m->dec[i].conv_w), m->dec[i].conv_b >= 0 ? GRAD(m->dec[i].conv_b) : NULL,
+                                   w->scratch);
+            zs_bn_shape bs = DEC_BN(nb - 2, n);
+            bn_bwd_partial(t, ZS_VAE_MAX_BLOCKS + nb - 2, &bs, t->dec_pre[nb - 2] + lo * d->dec_out[nb - 2], &m->dec[nb - 2],
+                           w->mean_d[nb - 2], w->invstd_d[nb - 2], dx, sp.part);
         }
-        in = act;
+        if (i < nb - 1)
+            bn_fwd_sync(t, tid, ZS_VAE_MAX_BLOCKS + i, d->dec[i].oc, DEC_BN(i, 0).hw, &m->dec[i], w->mean_d[i], w->invstd_d[i]);
+        else
+            bn_bwd_sync(t, tid, ZS_VAE_MAX_BLOCKS + nb - 2, d->dec[nb - 2].oc, &m->dec[nb - 2], w, G);
     }
 
-    /* ---- loss ---- */
-    float *dlogits = t->d_dec[nb - 1] + lo * d->img;
-    if (t->d.no_pixel_loss) memset(dlogits, 0, sizeof(float) * (size_t)n * d->img);
-    else
-        w->rec = zs_recon_loss(t->d.loss, n, (int)d->img, t->dec_pre[nb - 1] + lo * d->img, in, t->x + lo * d->img,
-                               scale, dlogits, NULL);
-    if (t->d.features && n) {
-        /* through the frozen feature network to the reconstruction, then
-         * through the sigmoid: dlogit = dr * y (1 - y) */
-        w->feat = zs_feat_loss(w->fx, w->fr, t->x + lo * d->img, in, n, t->d.feat_layers, t->d.feat_weight * scale, w->dr);
-        w->rec += t->d.feat_weight * w->feat;
-        for (size_t k = 0; k < (size_t)n * d->img; k++) dlogits[k] += w->dr[k] * in[k] * (1.0f - in[k]);
-    }
-    float *dmu = t->dmu + lo * Z, *dlv = t->dlogvar + lo * Z, *dz = t->dz + lo * Z;
-    w->kl = zs_kl_loss(n, Z, mu, lv, t->beta, scale, dmu, dlv, w->kl_dim);
-
-    /* ---- backward: decoder ---- */
-    for (int i = nb - 1; i >= 0; i--) {
-        zs_upconv_shape us = d->dec[i];
-        us.n = n;
-        float *dy = t->d_dec[i] + lo * d->dec_out[i];
-        if (i < nb - 1) {
-            zs_bn_shape bs = {n, us.oc, 4 * us.h * us.w};
-            bn_backward(t, tid, ZS_VAE_MAX_BLOCKS + i, &bs, t->dec_pre[i] + lo * d->dec_out[i], &m->dec[i],
-                        w->mean_d[i], w->invstd_d[i], dy, G);
+    /* ---- backward: decoder blocks nb-2 .. 0, then the heads ---- */
+    for (int i = nb - 2; i >= 0; i--, ph++) {
+        FOR_SPANS(ph) {
+            size_t lo = sp.lo;
+            int n = sp.n;
+            zs_upconv_shape us = d->dec[i];
+            us.n = n;
+            float *dy = t->d_dec[i] + lo * d->dec_out[i];
+            zs_bn_shape bs = DEC_BN(i, n);
+            bn_bwd_apply(t, w, &bs, t->dec_pre[i] + lo * d->dec_out[i], &m->dec[i], w->mean_d[i], w->invstd_d[i], dy);
+            float *dx = i ? t->d_dec[i - 1] + lo * d->dec_out[i - 1] : t->dh + lo * d->flat;
+            const float *x = i ? t->dec_act[i - 1] + lo * d->dec_out[i - 1] : t->h + lo * d->flat;
+            float *db = m->dec[i].conv_b >= 0 ? GRAD(m->dec[i].conv_b) : NULL;
+            if (n) zs_upconv_backward(&us, x, t->weff[i], dy, dx, GRAD(m->dec[i].conv_w), db, w->scratch);
+            if (i) {
+                zs_bn_shape bp = DEC_BN(i - 1, n);
+                bn_bwd_partial(t, ZS_VAE_MAX_BLOCKS + i - 1, &bp, t->dec_pre[i - 1] + lo * d->dec_out[i - 1],
+                               &m->dec[i - 1], w->mean_d[i - 1], w->invstd_d[i - 1], dx, sp.part);
+                continue;
+            }
+            float *z = t->z + lo * Z, *dz = t->dz + lo * Z, *dmu = t->dmu + lo * Z, *dlv = t->dlogvar + lo * Z;
+            if (n) zs_dense_backward(n, Z, d->flat, z, PAR(m->dfc_w), t->dh + lo * d->flat, dz, GRAD(m->dfc_w), GRAD(m->dfc_b));
+            zs_reparam_backward(n, Z, t->logvar + lo * Z, t->eps + lo * Z, dz, dmu, dlv);
+            float *flat_in = t->enc_act[nb - 1] + lo * d->enc_out[nb - 1];
+            float *df = t->d_enc[nb - 1] + lo * d->enc_out[nb - 1], *df2 = t->dflat2 + lo * d->flat;
+            if (n) {
+                zs_dense_backward(n, d->flat, Z, flat_in, PAR(m->fc_mu_w), dmu, df, GRAD(m->fc_mu_w), GRAD(m->fc_mu_b));
+                zs_dense_backward(n, d->flat, Z, flat_in, PAR(m->fc_lv_w), dlv, df2, GRAD(m->fc_lv_w), GRAD(m->fc_lv_b));
+                for (size_t k = 0; k < (size_t)n * d->flat; k++) df[k] += df2[k];
+            }
+            zs_bn_shape bp = ENC_BN(nb - 1, n);
+            bn_bwd_partial(t, nb - 1, &bp, t->enc_pre[nb - 1] + lo * d->enc_out[nb - 1], &m->enc[nb - 1],
+                           w->mean_e[nb - 1], w->invstd_e[nb - 1], df, sp.part);
         }
-        float *dx = i ? t->d_dec[i - 1] + lo * d->dec_out[i - 1] : t->dh + lo * d->flat;
-        const float *x = i ? t->dec_act[i - 1] + lo * d->dec_out[i - 1] : t->h + lo * d->flat;
-        float *db = m->dec[i].conv_b >= 0 ? GRAD(m->dec[i].conv_b) : NULL;
-        if (n) zs_upconv_backward(&us, x, t->weff[i], dy, dx, GRAD(m->dec[i].conv_w), db, w->scratch);
+        if (i) bn_bwd_sync(t, tid, ZS_VAE_MAX_BLOCKS + i - 1, d->dec[i - 1].oc, &m->dec[i - 1], w, G);
+        else bn_bwd_sync(t, tid, nb - 1, d->enc[nb - 1].oc, &m->enc[nb - 1], w, G);
     }
-    if (n) zs_dense_backward(n, Z, d->flat, z, PAR(m->dfc_w), t->dh + lo * d->flat, dz, GRAD(m->dfc_w), GRAD(m->dfc_b));
-    zs_reparam_backward(n, Z, lv, eps, dz, dmu, dlv);
 
     /* ---- backward: encoder ---- */
-    float *flat_in = t->enc_act[nb - 1] + lo * d->enc_out[nb - 1];
-    float *df = t->d_enc[nb - 1] + lo * d->enc_out[nb - 1], *df2 = t->dflat2 + lo * d->flat;
-    if (n) {
-        zs_dense_backward(n, d->flat, Z, flat_in, PAR(m->fc_mu_w), dmu, df, GRAD(m->fc_mu_w), GRAD(m->fc_mu_b));
-        zs_dense_backward(n, d->flat, Z, flat_in, PAR(m->fc_lv_w), dlv, df2, GRAD(m->fc_lv_w), GRAD(m->fc_lv_b));
-        for (size_t k = 0; k < (size_t)n * d->flat; k++) df[k] += df2[k];
+    for (int i = nb - 1; i >= 0; i--, ph++) {
+        FOR_SPANS(ph) {
+            size_t lo = sp.lo;
+            int n = sp.n;
+            zs_conv_shape cs = d->enc[i];
+            cs.n = n;
+            float *dy = t->d_enc[i] + lo * d->enc_out[i];
+            zs_bn_shape bs = ENC_BN(i, n);
+            bn_bwd_apply(t, w, &bs, t->enc_pre[i] + lo * d->enc_out[i], &m->enc[i], w->mean_e[i], w->invstd_e[i], dy);
+            float *dx = i ? t->d_enc[i - 1] + lo * d->enc_out[i - 1] : NULL;
+            const float *x = i ? t->enc_act[i - 1] + lo * d->enc_out[i - 1] : t->x + lo * d->img;
+            if (n) zs_conv2d_backward(&cs, x, PAR(m->enc[i].conv_w), dy, dx, GRAD(m->enc[i].conv_w), NULL, w->scratch);
+            if (i) {
+                zs_bn_shape bp = ENC_BN(i - 1, n);
+                bn_bwd_partial(t, i - 1, &bp, t->enc_pre[i - 1] + lo * d->enc_out[i - 1], &m->enc[i - 1], w->mean_e[i - 1],
+                               w->invstd_e[i - 1], dx, sp.part);
+            }
+        }
+        if (i) bn_bwd_sync(t, tid, i - 1, d->enc[i - 1].oc, &m->enc[i - 1], w, G);
     }
-    for (int i = nb - 1; i >= 0; i--) {
-        zs_conv_shape cs = d->enc[i];
-        cs.n = n;
-        float *dy = t->d_enc[i] + lo * d->enc_out[i];
-        zs_bn_shape bs = {n, cs.oc, (int)(d->enc_out[i] / cs.oc)};
-        bn_backward(t, tid, i, &bs, t->enc_pre[i] + lo * d->enc_out[i], &m->enc[i], w->mean_e[i], w->invstd_e[i], dy,
-                    G);
-        float *dx = i ? t->d_enc[i - 1] + lo * d->enc_out[i - 1] : NULL;
-        const float *x = i ? t->enc_act[i - 1] + lo * d->enc_out[i - 1] : t->x + lo * d->img;
-        if (n) zs_conv2d_backward(&cs, x, PAR(m->enc[i].conv_w), dy, dx, GRAD(m->enc[i].conv_w), NULL, w->scratch);
-    }
+    ZS_ASSERT(ph <= MAX_PHASES);
 
     /* ---- reduce gradients: member k sums chunk k of every member's block ---- */
     zs_team_barrier(t->team);
@@ -537,10 +659,8 @@ static void train_member(void *arg, int tid, int nt)
     zs_team_barrier(t->team);
     /* every member sees the same totals, so all agree on skipping */
     double loss = 0, gn = 0;
-    for (int o = 0; o < nt; o++) {
-        loss += t->ws[o].rec + t->beta * t->ws[o].kl;
-        gn += t->ws[o].gnorm2;
-    }
+    for (int k = 0; k < t->nparts; k++) loss += t->acc[k].rec + t->beta * t->acc[k].kl;
+    for (int o = 0; o < nt; o++) gn += t->ws[o].gnorm2;
     if (!isfinite(loss) || !isfinite(gn)) {
         if (tid == 0) t->skipped = 1;
         return;
@@ -549,6 +669,8 @@ static void train_member(void *arg, int tid, int nt)
     zs_adam_update(&ad, t->step + 1, glo, ghi, P, t->grad, t->adam_m, t->adam_v);
 #undef GRAD
 #undef PAR
+#undef ENC_BN
+#undef DEC_BN
 }
 
 static void run_step(zs_vae_train *t, const float *x, int batch, const float *eps, int do_adam, zs_step_stats *out)
@@ -561,6 +683,13 @@ static void run_step(zs_vae_train *t, const float *x, int batch, const float *ep
     t->beta = t->d.beta;
     t->do_adam = do_adam;
     t->skipped = 0;
+    t->nparts = t->d.dynamic ? (batch + t->chunk - 1) / t->chunk : t->nt;
+    for (int k = 0; k < t->nparts; k++) {
+        part_acc *a = &t->acc[k];
+        a->rec = a->kl = a->feat = 0;
+        memset(a->kl_dim, 0, sizeof(double) * (size_t)m->cfg.z);
+    }
+    for (int i = 0; i < MAX_PHASES; i++) t->next[i].v = 0;
     for (int i = 0; i < m->cfg.nblocks; i++) {
         zs_upconv_shape us = t->dims.dec[i];
         zs_upconv_phase_weights(&us, zs_vae_t(m, m->params, m->dec[i].conv_w), t->weff[i]);
@@ -570,13 +699,13 @@ static void run_step(zs_vae_train *t, const float *x, int batch, const float *ep
     zs_team_run(t->team, train_member, t);
     double rec = 0, kl = 0, g2 = 0, feat = 0;
     memset(t->kl_dim, 0, sizeof(double) * (size_t)m->cfg.z);
-    for (int k = 0; k < t->nt; k++) {
-        rec += t->ws[k].rec;
-        feat += t->ws[k].feat;
-        kl += t->ws[k].kl;
-        g2 += t->ws[k].gnorm2;
-        for (int j = 0; j < m->cfg.z; j++) t->kl_dim[j] += t->ws[k].kl_dim[j];
+    for (int k = 0; k < t->nparts; k++) {
+        rec += t->acc[k].rec;
+        feat += t->acc[k].feat;
+        kl += t->acc[k].kl;
+        for (int j = 0; j < m->cfg.z; j++) t->kl_dim[j] += t->acc[k].kl_dim[j];
     }
+    for (int k = 0; k < t->nt; k++) g2 += t->ws[k].gnorm2;
     zs_step_stats st = {.rec = rec / batch, .kl = kl / batch, .feat = feat / batch, .batch = batch, .grad_norm = sqrt(g2)};
     st.loss = st.rec + t->beta * st.kl;
     if (do_adam) {

@@ -110,7 +110,7 @@ zs_status zs_trainer_create(zs_trainer **out, const zs_trainer_desc *desc)
                                                          .beta = d.beta, .beta_zero = d.beta_zero, .loss = d.loss,
                                                          .seed = d.seed, .features = d.features,
                                                          .feat_layers = d.feat_layers, .feat_weight = d.feat_weight,
-                                                         .no_pixel_loss = d.no_pixel_loss});
+                                                         .no_pixel_loss = d.no_pixel_loss, .dynamic = d.dynamic});
     zs_vae_train_set_steps(tr->t, d.start_step);
     tr->step = d.start_step;
     tr->epoch = d.start_epoch;
