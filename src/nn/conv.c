@@ -647,6 +647,23 @@ static void upconv_col2im(const zs_upconv_shape *s, int n, const float *cols, in
 #pragma GCC push_options
 #pragma GCC optimize("fp-contract=fast")
 #endif
+/* one k step of a 4 x 16 tile held as 8 vectors of 8: rows u[0..3] of the
+ * packed panel times the 16 columns b0 | b1 */
+ZS_V8_INLINE void fma_4x16(zs_v8 a[8], const float *u, zs_v8 b0, zs_v8 b1)
+{
+#ifdef __clang__
+#pragma clang fp contract(fast)
+#endif
+    a[0] += u[0] * b0;
+    a[1] += u[0] * b1;
+    a[2] += u[1] * b0;
+    a[3] += u[1] * b1;
+    a[4] += u[2] * b0;
+    a[5] += u[2] * b1;
+    a[6] += u[3] * b0;
+    a[7] += u[3] * b1;
+}
+
 ZS_SIMD_CLONES
 static void gemm_panels(int m, int k, int n, const float *wp, const float *b, size_t ldb, float *c, size_t ldc)
 {
@@ -685,15 +702,7 @@ static void gemm_panels(int m, int k, int n, const float *wp, const float *b, si
             for (int r = 0; r < 8; r++) a[r] = zs_v8_zero();
             for (int q = 0; q < k; q++) {
                 const float *br = b + (size_t)q * ldb + j, *wq = w + 4 * q;
-                zs_v8 b0 = zs_v8_load(br), b1 = zs_v8_load(br + 8);
-                a[0] += wq[0] * b0;
-                a[1] += wq[0] * b1;
-                a[2] += wq[1] * b0;
-                a[3] += wq[1] * b1;
-                a[4] += wq[2] * b0;
-                a[5] += wq[2] * b1;
-                a[6] += wq[3] * b0;
-                a[7] += wq[3] * b1;
+                fma_4x16(a, wq, zs_v8_load(br), zs_v8_load(br + 8));
             }
             for (int r = 0; r < rows; r++) {
                 zs_v8_store(c + (size_t)(4 * p + r) * ldc + j, a[2 * r]);
@@ -783,16 +792,7 @@ ZS_V8_INLINE void gemm_window_t(const int two, int m, int C, int H, int W, const
                 ZS_UNROLL
                 for (int t = 0; t < 4; t++) {
                     const float *xt = xc + toff[t];
-                    zs_v8 b0 = zs_v8_load(xt), b1 = zs_v8_load(two ? xt + wp : xt + 8);
-                    const float *u = w0 + 4 * (4 * (size_t)ch + t);
-                    a[0] += u[0] * b0;
-                    a[1] += u[0] * b1;
-                    a[2] += u[1] * b0;
-                    a[3] += u[1] * b1;
-                    a[4] += u[2] * b0;
-                    a[5] += u[2] * b1;
-                    a[6] += u[3] * b0;
-                    a[7] += u[3] * b1;
+                    fma_4x16(a, w0 + 4 * (4 * (size_t)ch + t), zs_v8_load(xt), zs_v8_load(two ? xt + wp : xt + 8));
                 }
             }
             for (int r = 0; r < rows; r++) {
