@@ -36,7 +36,7 @@
  * (zs_train_desc.dynamic; --train-static for fixed slices), so the member
  * the UI preempts does not hold the other at every batch-norm barrier.
  * Measured on 2 cores under Xvfb + llvmpipe (docs/gui.md): 60 fps dragging
- * with training at 63-66% of the CLI's rate (59-63% with fixed slices; the
+ * with training at 63-65% of the CLI's rate (59-63% with fixed slices; the
  * GUI itself takes 0.4 of a core), 96% with the window idle; with the cores
  * but one (the earlier default) dragging gave 50% and idle 51%. Mesa's llvmpipe,
  * when there is no GPU, would render with a thread per core: open_window

@@ -277,8 +277,8 @@ zs_vae_train *zs_vae_train_create(zs_vae *m, const zs_train_desc *desc)
     t->nt = t->d.threads > B ? B : t->d.threads;
     t->slice = (B + t->nt - 1) / t->nt;
     /* dynamic: two chunks per member, so a member that loses its core for
-     * a while leaves half its share to the others (four per member gave the
-     * same img/s in the explorer's bench with 8% more CPU: smaller GEMMs) */
+     * a while leaves half its share to the others (four per member gave
+     * about the same img/s in the explorer's bench with 5-9% more CPU) */
     t->chunk = (B + 2 * t->nt - 1) / (2 * t->nt);
     if (t->chunk > t->slice) t->chunk = t->slice;
     t->nslots = t->d.dynamic ? (B + t->chunk - 1) / t->chunk : t->nt;
