@@ -423,48 +423,94 @@ static int next_span(zs_vae_train *t, int tid, int phase, int it, span *sp)
 
 #define FOR_SPANS(phase) for (int it_ = 0; next_span(t, tid, (phase), it_, &sp); it_++)
 
-/* After the barrier: the whole batch's mean and inverse std of a layer (each
- * member computes its own copy; member 0 updates the running stats). */
-static void bn_fwd_sync(zs_vae_train *t, int tid, int layer, int c, int hw, const zs_vae_block_ix *ix, float *mean,
-                        float *invstd)
+/* One batch-norm layer of the step: encoder block i (id i) or decoder block
+ * i (id ZS_VAE_MAX_BLOCKS + i), with its whole-batch buffers and this
+ * member's copy of the batch's mean and inverse std. */
+typedef struct bn_layer {
+    int id, c, hw;
+    size_t per_img;                  /* floats per image */
+    const zs_vae_block_ix *ix;
+    float *pre, *act, *grad;         /* grad: d(act), turned into d(pre) in place */
+    float *mean, *invstd;
+} bn_layer;
+
+static bn_layer enc_bn(zs_vae_train *t, member_ws *w, int i)
+{
+    const layer_dims *d = &t->dims;
+    return (bn_layer){i,           d->enc[i].oc, (int)(d->enc_out[i] / d->enc[i].oc), d->enc_out[i], &t->m->enc[i],
+                      t->enc_pre[i], t->enc_act[i], t->d_enc[i], w->mean_e[i], w->invstd_e[i]};
+}
+
+static bn_layer dec_bn(zs_vae_train *t, member_ws *w, int i)
+{
+    const layer_dims *d = &t->dims;
+    return (bn_layer){ZS_VAE_MAX_BLOCKS + i, d->dec[i].oc, (int)(d->dec_out[i] / d->dec[i].oc), d->dec_out[i],
+                      &t->m->dec[i], t->dec_pre[i], t->dec_act[i], t->d_dec[i], w->mean_d[i], w->invstd_d[i]};
+}
+
+static zs_bn_shape bn_shape(const bn_layer *L, const span *sp) { return (zs_bn_shape){sp->n, L->c, L->hw}; }
+
+static void bn_stats(zs_vae_train *t, const bn_layer *L, const span *sp)
+{
+    zs_bn_shape s = bn_shape(L, sp);
+    zs_bn_partial_stats(&s, L->pre + sp->lo * L->per_img, bn_part(t, t->bn_fwd, L->id, sp->part));
+}
+
+/* After the barrier: the whole batch's mean and inverse std (each member
+ * computes its own copy; member 0 updates the running stats). */
+static void bn_fwd_sync(zs_vae_train *t, int tid, const bn_layer *L)
 {
     float *P = t->m->params;
     zs_team_barrier(t->team);
-    zs_bn_combine(c, bn_part(t, t->bn_fwd, layer, 0), t->nparts, BN_SLOT, (double)t->batch * hw, mean, invstd,
-                  tid == 0 ? zs_vae_t(t->m, P, ix->bn_rm) : NULL, tid == 0 ? zs_vae_t(t->m, P, ix->bn_rv) : NULL);
+    zs_bn_combine(L->c, bn_part(t, t->bn_fwd, L->id, 0), t->nparts, BN_SLOT, (double)t->batch * L->hw, L->mean,
+                  L->invstd, tid == 0 ? zs_vae_t(t->m, P, L->ix->bn_rm) : NULL,
+                  tid == 0 ? zs_vae_t(t->m, P, L->ix->bn_rv) : NULL);
 }
 
-/* After the barrier: the whole batch's backward sums of a layer into w->bsum,
- * and (member 0) the gradients of gamma and beta. */
-static void bn_bwd_sync(zs_vae_train *t, int tid, int layer, int c, const zs_vae_block_ix *ix, member_ws *w, float *grad)
+/* normalise the span, LeakyReLU, into act; returns the span's activations */
+static const float *bn_fwd_apply(zs_vae_train *t, const bn_layer *L, const span *sp)
+{
+    float *P = t->m->params, *act = L->act + sp->lo * L->per_img;
+    zs_bn_shape s = bn_shape(L, sp);
+    zs_bn_forward_apply(&s, L->pre + sp->lo * L->per_img, L->mean, L->invstd, zs_vae_t(t->m, P, L->ix->bn_g),
+                        zs_vae_t(t->m, P, L->ix->bn_b), 1, act);
+    return act;
+}
+
+static void bn_bwd_partial(zs_vae_train *t, const bn_layer *L, const span *sp)
+{
+    float *P = t->m->params, *dy = L->grad + sp->lo * L->per_img;
+    zs_bn_shape s = bn_shape(L, sp);
+    zs_bn_backward_partial(&s, L->pre + sp->lo * L->per_img, L->mean, L->invstd, zs_vae_t(t->m, P, L->ix->bn_g),
+                           zs_vae_t(t->m, P, L->ix->bn_b), 1, dy, dy, bn_part(t, t->bn_bwd, L->id, sp->part));
+}
+
+/* After the barrier: the whole batch's backward sums into w->bsum, and
+ * (member 0) the gradients of gamma and beta. */
+static void bn_bwd_sync(zs_vae_train *t, int tid, const bn_layer *L, member_ws *w, float *grad)
 {
     zs_team_barrier(t->team);
-    for (int j = 0; j < 2 * c; j++) {
+    for (int j = 0; j < 2 * L->c; j++) {
         w->bsum[j] = 0;
-        for (int k = 0; k < t->nparts; k++) w->bsum[j] += bn_part(t, t->bn_bwd, layer, k)[j];
+        for (int k = 0; k < t->nparts; k++) w->bsum[j] += bn_part(t, t->bn_bwd, L->id, k)[j];
     }
     if (tid == 0) {
-        float *gg = grad + t->m->table.t[ix->bn_g].offset, *gb = grad + t->m->table.t[ix->bn_b].offset;
-        for (int j = 0; j < c; j++) {
+        float *gg = grad + t->m->table.t[L->ix->bn_g].offset, *gb = grad + t->m->table.t[L->ix->bn_b].offset;
+        for (int j = 0; j < L->c; j++) {
             gb[j] += (float)w->bsum[j];
-            gg[j] += (float)w->bsum[c + j];
+            gg[j] += (float)w->bsum[L->c + j];
         }
     }
 }
 
-static void bn_bwd_partial(zs_vae_train *t, int layer, const zs_bn_shape *s, const float *pre, const zs_vae_block_ix *ix,
-                           const float *mean, const float *invstd, float *dy, int part)
+/* the span's d(pre) from its d(act); returns it */
+static float *bn_bwd_apply(zs_vae_train *t, const member_ws *w, const bn_layer *L, const span *sp)
 {
-    float *P = t->m->params;
-    zs_bn_backward_partial(s, pre, mean, invstd, zs_vae_t(t->m, P, ix->bn_g), zs_vae_t(t->m, P, ix->bn_b), 1, dy, dy,
-                           bn_part(t, t->bn_bwd, layer, part));
-}
-
-static void bn_bwd_apply(zs_vae_train *t, const member_ws *w, const zs_bn_shape *s, const float *pre,
-                         const zs_vae_block_ix *ix, const float *mean, const float *invstd, float *dy)
-{
-    zs_bn_backward_apply(s, pre, mean, invstd, zs_vae_t(t->m, t->m->params, ix->bn_g), dy, w->bsum,
-                         (double)t->batch * s->hw, dy);
+    float *dy = L->grad + sp->lo * L->per_img;
+    zs_bn_shape s = bn_shape(L, sp);
+    zs_bn_backward_apply(&s, L->pre + sp->lo * L->per_img, L->mean, L->invstd,
+                         zs_vae_t(t->m, t->m->params, L->ix->bn_g), dy, w->bsum, (double)t->batch * L->hw, dy);
+    return dy;
 }
 
 static void train_member(void *arg, int tid, int nt)
@@ -480,51 +526,36 @@ static void train_member(void *arg, int tid, int nt)
     span sp;
 #define GRAD(ix) (G + m->table.t[(ix)].offset)
 #define PAR(ix) zs_vae_t(m, P, (ix))
-#define ENC_BN(i, n) ((zs_bn_shape){(n), d->enc[i].oc, (int)(d->enc_out[i] / d->enc[i].oc)})
-#define DEC_BN(i, n) ((zs_bn_shape){(n), d->dec[i].oc, 4 * d->dec[i].h * d->dec[i].w})
 
     memset(G, 0, sizeof(float) * m->table.ntrain);
     w->gnorm2 = 0;
 
     /* ---- forward: encoder; phase i ends with block i's statistics ---- */
     for (int i = 0; i < nb; i++, ph++) {
+        bn_layer L = enc_bn(t, w, i), Lp = i ? enc_bn(t, w, i - 1) : L;
         FOR_SPANS(ph) {
-            size_t lo = sp.lo;
-            int n = sp.n;
-            const float *in = t->x + lo * d->img;
-            if (i) {
-                zs_bn_shape bs = ENC_BN(i - 1, n);
-                float *pre = t->enc_pre[i - 1] + lo * d->enc_out[i - 1], *act = t->enc_act[i - 1] + lo * d->enc_out[i - 1];
-                zs_bn_forward_apply(&bs, pre, w->mean_e[i - 1], w->invstd_e[i - 1], PAR(m->enc[i - 1].bn_g),
-                                    PAR(m->enc[i - 1].bn_b), 1, act);
-                in = act;
-            }
+            const float *in = i ? bn_fwd_apply(t, &Lp, &sp) : t->x + sp.lo * d->img;
             zs_conv_shape cs = d->enc[i];
-            cs.n = n;
-            float *pre = t->enc_pre[i] + lo * d->enc_out[i];
-            if (n) zs_conv2d_forward(&cs, in, PAR(m->enc[i].conv_w), NULL, pre, w->scratch);
-            zs_bn_shape bs = ENC_BN(i, n);
-            zs_bn_partial_stats(&bs, pre, bn_part(t, t->bn_fwd, i, sp.part));
+            cs.n = sp.n;
+            if (sp.n) zs_conv2d_forward(&cs, in, PAR(m->enc[i].conv_w), NULL, L.pre + sp.lo * L.per_img, w->scratch);
+            bn_stats(t, &L, &sp);
         }
-        bn_fwd_sync(t, tid, i, d->enc[i].oc, ENC_BN(i, 0).hw, &m->enc[i], w->mean_e[i], w->invstd_e[i]);
+        bn_fwd_sync(t, tid, &L);
     }
 
     /* ---- the heads, sampling, and the decoder; phase nb + i ends with
      * decoder block i's statistics, the last with the loss and the output
      * layer's backward ---- */
     for (int i = 0; i < nb; i++, ph++) {
+        bn_layer Lp = i ? dec_bn(t, w, i - 1) : enc_bn(t, w, nb - 1), Lo = dec_bn(t, w, i < nb - 1 ? i : nb - 2);
         FOR_SPANS(ph) {
             size_t lo = sp.lo;
             int n = sp.n;
-            const float *in;
+            const float *in = bn_fwd_apply(t, &Lp, &sp);
             if (i == 0) {
-                zs_bn_shape bs = ENC_BN(nb - 1, n);
-                float *act = t->enc_act[nb - 1] + lo * d->enc_out[nb - 1];
-                zs_bn_forward_apply(&bs, t->enc_pre[nb - 1] + lo * d->enc_out[nb - 1], w->mean_e[nb - 1],
-                                    w->invstd_e[nb - 1], PAR(m->enc[nb - 1].bn_g), PAR(m->enc[nb - 1].bn_b), 1, act);
                 float *mu = t->mu + lo * Z, *lv = t->logvar + lo * Z, *eps = t->eps + lo * Z, *z = t->z + lo * Z;
-                zs_dense_forward(n, d->flat, Z, act, PAR(m->fc_mu_w), PAR(m->fc_mu_b), mu);
-                zs_dense_forward(n, d->flat, Z, act, PAR(m->fc_lv_w), PAR(m->fc_lv_b), lv);
+                zs_dense_forward(n, d->flat, Z, in, PAR(m->fc_mu_w), PAR(m->fc_mu_b), mu);
+                zs_dense_forward(n, d->flat, Z, in, PAR(m->fc_lv_w), PAR(m->fc_lv_b), lv);
                 if (t->eps_in) memcpy(eps, t->eps_in + lo * Z, sizeof(float) * (size_t)n * Z);
                 else
                     zs_reparam_noise(zs_hash64(t->d.seed ^ 0x6570735F6E6F6973ull) ^ zs_hash64((uint64_t)t->step), (int)lo,
@@ -533,12 +564,6 @@ static void train_member(void *arg, int tid, int nt)
                 float *h = t->h + lo * d->flat;
                 zs_dense_forward(n, Z, d->flat, z, PAR(m->dfc_w), PAR(m->dfc_b), h);
                 in = h;
-            } else {
-                zs_bn_shape bs = DEC_BN(i - 1, n);
-                float *act = t->dec_act[i - 1] + lo * d->dec_out[i - 1];
-                zs_bn_forward_apply(&bs, t->dec_pre[i - 1] + lo * d->dec_out[i - 1], w->mean_d[i - 1], w->invstd_d[i - 1],
-                                    PAR(m->dec[i - 1].bn_g), PAR(m->dec[i - 1].bn_b), 1, act);
-                in = act;
             }
             zs_upconv_shape us = d->dec[i];
             us.n = n;
@@ -546,8 +571,7 @@ static void train_member(void *arg, int tid, int nt)
             const float *bias = m->dec[i].conv_b >= 0 ? PAR(m->dec[i].conv_b) : NULL;
             if (n) zs_upconv_forward(&us, in, t->weff[i], bias, pre, w->scratch);
             if (i < nb - 1) {
-                zs_bn_shape bs = DEC_BN(i, n);
-                zs_bn_partial_stats(&bs, pre, bn_part(t, t->bn_fwd, ZS_VAE_MAX_BLOCKS + i, sp.part));
+                bn_stats(t, &Lo, &sp);
                 continue;
             }
             /* output layer: sigmoid, losses, and its backward */
@@ -567,79 +591,58 @@ static void train_member(void *arg, int tid, int nt)
             }
             acc->kl = zs_kl_loss(n, Z, t->mu + lo * Z, t->logvar + lo * Z, t->beta, scale, t->dmu + lo * Z,
                                  t->dlogvar + lo * Z, acc->kl_dim);
-            float *dx = t->d_dec[nb - 2] + lo * d->dec_out[nb - 2];
             if (n)
-                zs_upconv_backward(&us, t->dec_act[nb - 2] + lo * d->dec_out[nb - 2], t->weff[i], dlogits, dx,
-                                   GRAD(m->dec[i].conv_w), m->dec[i].conv_b >= 0 ? GRAD(m->dec[i].conv_b) : NULL,
-                                   w->scratch);
-            zs_bn_shape bs = DEC_BN(nb - 2, n);
-            bn_bwd_partial(t, ZS_VAE_MAX_BLOCKS + nb - 2, &bs, t->dec_pre[nb - 2] + lo * d->dec_out[nb - 2], &m->dec[nb - 2],
-                           w->mean_d[nb - 2], w->invstd_d[nb - 2], dx, sp.part);
+                zs_upconv_backward(&us, in, t->weff[i], dlogits, Lo.grad + lo * Lo.per_img, GRAD(m->dec[i].conv_w),
+                                   m->dec[i].conv_b >= 0 ? GRAD(m->dec[i].conv_b) : NULL, w->scratch);
+            bn_bwd_partial(t, &Lo, &sp);
         }
-        if (i < nb - 1)
-            bn_fwd_sync(t, tid, ZS_VAE_MAX_BLOCKS + i, d->dec[i].oc, DEC_BN(i, 0).hw, &m->dec[i], w->mean_d[i], w->invstd_d[i]);
-        else
-            bn_bwd_sync(t, tid, ZS_VAE_MAX_BLOCKS + nb - 2, d->dec[nb - 2].oc, &m->dec[nb - 2], w, G);
+        if (i < nb - 1) bn_fwd_sync(t, tid, &Lo);
+        else bn_bwd_sync(t, tid, &Lo, w, G);
     }
 
     /* ---- backward: decoder blocks nb-2 .. 0, then the heads ---- */
     for (int i = nb - 2; i >= 0; i--, ph++) {
+        bn_layer L = dec_bn(t, w, i), Ln = i ? dec_bn(t, w, i - 1) : enc_bn(t, w, nb - 1);
         FOR_SPANS(ph) {
             size_t lo = sp.lo;
             int n = sp.n;
             zs_upconv_shape us = d->dec[i];
             us.n = n;
-            float *dy = t->d_dec[i] + lo * d->dec_out[i];
-            zs_bn_shape bs = DEC_BN(i, n);
-            bn_bwd_apply(t, w, &bs, t->dec_pre[i] + lo * d->dec_out[i], &m->dec[i], w->mean_d[i], w->invstd_d[i], dy);
-            float *dx = i ? t->d_dec[i - 1] + lo * d->dec_out[i - 1] : t->dh + lo * d->flat;
-            const float *x = i ? t->dec_act[i - 1] + lo * d->dec_out[i - 1] : t->h + lo * d->flat;
+            float *dy = bn_bwd_apply(t, w, &L, &sp);
+            float *dx = i ? Ln.grad + lo * Ln.per_img : t->dh + lo * d->flat;
+            const float *x = i ? Ln.act + lo * Ln.per_img : t->h + lo * d->flat;
             float *db = m->dec[i].conv_b >= 0 ? GRAD(m->dec[i].conv_b) : NULL;
             if (n) zs_upconv_backward(&us, x, t->weff[i], dy, dx, GRAD(m->dec[i].conv_w), db, w->scratch);
-            if (i) {
-                zs_bn_shape bp = DEC_BN(i - 1, n);
-                bn_bwd_partial(t, ZS_VAE_MAX_BLOCKS + i - 1, &bp, t->dec_pre[i - 1] + lo * d->dec_out[i - 1],
-                               &m->dec[i - 1], w->mean_d[i - 1], w->invstd_d[i - 1], dx, sp.part);
-                continue;
+            if (i == 0) {
+                float *z = t->z + lo * Z, *dz = t->dz + lo * Z, *dmu = t->dmu + lo * Z, *dlv = t->dlogvar + lo * Z;
+                if (n) zs_dense_backward(n, Z, d->flat, z, PAR(m->dfc_w), dx, dz, GRAD(m->dfc_w), GRAD(m->dfc_b));
+                zs_reparam_backward(n, Z, t->logvar + lo * Z, t->eps + lo * Z, dz, dmu, dlv);
+                const float *flat_in = Ln.act + lo * Ln.per_img;
+                float *df = Ln.grad + lo * Ln.per_img, *df2 = t->dflat2 + lo * d->flat;
+                if (n) {
+                    zs_dense_backward(n, d->flat, Z, flat_in, PAR(m->fc_mu_w), dmu, df, GRAD(m->fc_mu_w), GRAD(m->fc_mu_b));
+                    zs_dense_backward(n, d->flat, Z, flat_in, PAR(m->fc_lv_w), dlv, df2, GRAD(m->fc_lv_w), GRAD(m->fc_lv_b));
+                    for (size_t k = 0; k < (size_t)n * d->flat; k++) df[k] += df2[k];
+                }
             }
-            float *z = t->z + lo * Z, *dz = t->dz + lo * Z, *dmu = t->dmu + lo * Z, *dlv = t->dlogvar + lo * Z;
-            if (n) zs_dense_backward(n, Z, d->flat, z, PAR(m->dfc_w), t->dh + lo * d->flat, dz, GRAD(m->dfc_w), GRAD(m->dfc_b));
-            zs_reparam_backward(n, Z, t->logvar + lo * Z, t->eps + lo * Z, dz, dmu, dlv);
-            float *flat_in = t->enc_act[nb - 1] + lo * d->enc_out[nb - 1];
-            float *df = t->d_enc[nb - 1] + lo * d->enc_out[nb - 1], *df2 = t->dflat2 + lo * d->flat;
-            if (n) {
-                zs_dense_backward(n, d->flat, Z, flat_in, PAR(m->fc_mu_w), dmu, df, GRAD(m->fc_mu_w), GRAD(m->fc_mu_b));
-                zs_dense_backward(n, d->flat, Z, flat_in, PAR(m->fc_lv_w), dlv, df2, GRAD(m->fc_lv_w), GRAD(m->fc_lv_b));
-                for (size_t k = 0; k < (size_t)n * d->flat; k++) df[k] += df2[k];
-            }
-            zs_bn_shape bp = ENC_BN(nb - 1, n);
-            bn_bwd_partial(t, nb - 1, &bp, t->enc_pre[nb - 1] + lo * d->enc_out[nb - 1], &m->enc[nb - 1],
-                           w->mean_e[nb - 1], w->invstd_e[nb - 1], df, sp.part);
+            bn_bwd_partial(t, &Ln, &sp);
         }
-        if (i) bn_bwd_sync(t, tid, ZS_VAE_MAX_BLOCKS + i - 1, d->dec[i - 1].oc, &m->dec[i - 1], w, G);
-        else bn_bwd_sync(t, tid, nb - 1, d->enc[nb - 1].oc, &m->enc[nb - 1], w, G);
+        bn_bwd_sync(t, tid, &Ln, w, G);
     }
 
     /* ---- backward: encoder ---- */
     for (int i = nb - 1; i >= 0; i--, ph++) {
+        bn_layer L = enc_bn(t, w, i), Ln = i ? enc_bn(t, w, i - 1) : L;
         FOR_SPANS(ph) {
-            size_t lo = sp.lo;
-            int n = sp.n;
             zs_conv_shape cs = d->enc[i];
-            cs.n = n;
-            float *dy = t->d_enc[i] + lo * d->enc_out[i];
-            zs_bn_shape bs = ENC_BN(i, n);
-            bn_bwd_apply(t, w, &bs, t->enc_pre[i] + lo * d->enc_out[i], &m->enc[i], w->mean_e[i], w->invstd_e[i], dy);
-            float *dx = i ? t->d_enc[i - 1] + lo * d->enc_out[i - 1] : NULL;
-            const float *x = i ? t->enc_act[i - 1] + lo * d->enc_out[i - 1] : t->x + lo * d->img;
-            if (n) zs_conv2d_backward(&cs, x, PAR(m->enc[i].conv_w), dy, dx, GRAD(m->enc[i].conv_w), NULL, w->scratch);
-            if (i) {
-                zs_bn_shape bp = ENC_BN(i - 1, n);
-                bn_bwd_partial(t, i - 1, &bp, t->enc_pre[i - 1] + lo * d->enc_out[i - 1], &m->enc[i - 1], w->mean_e[i - 1],
-                               w->invstd_e[i - 1], dx, sp.part);
-            }
+            cs.n = sp.n;
+            float *dy = bn_bwd_apply(t, w, &L, &sp);
+            float *dx = i ? Ln.grad + sp.lo * Ln.per_img : NULL;
+            const float *x = i ? Ln.act + sp.lo * Ln.per_img : t->x + sp.lo * d->img;
+            if (sp.n) zs_conv2d_backward(&cs, x, PAR(m->enc[i].conv_w), dy, dx, GRAD(m->enc[i].conv_w), NULL, w->scratch);
+            if (i) bn_bwd_partial(t, &Ln, &sp);
         }
-        if (i) bn_bwd_sync(t, tid, i - 1, d->enc[i - 1].oc, &m->enc[i - 1], w, G);
+        if (i) bn_bwd_sync(t, tid, &Ln, w, G);
     }
     ZS_ASSERT(ph <= MAX_PHASES);
 
@@ -669,8 +672,6 @@ static void train_member(void *arg, int tid, int nt)
     zs_adam_update(&ad, t->step + 1, glo, ghi, P, t->grad, t->adam_m, t->adam_v);
 #undef GRAD
 #undef PAR
-#undef ENC_BN
-#undef DEC_BN
 }
 
 static void run_step(zs_vae_train *t, const float *x, int batch, const float *eps, int do_adam, zs_step_stats *out)
