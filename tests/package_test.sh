@@ -74,7 +74,7 @@ for lib in $NEEDED; do
 done
 dpkg-deb -c "$DEB" | awk '{ print $NF }' | sed 's|^\./|/|' > "$T/files"
 for f in /usr/bin/zspace /usr/share/zspace/data/default.safetensors /usr/share/zspace/data/attrs.safetensors \
-         /usr/share/zspace/data/gallery.zsf /usr/share/zspace/shaders/quad.vert /usr/share/zspace/shaders/quad.frag \
+         /usr/share/zspace/data/gallery.zsf /usr/share/zspace/shaders/quad.vert /usr/share/zspace/shaders/quad.frag /usr/share/zspace/shaders/sharpen.frag \
          /usr/share/zspace/assets/DejaVuSans.ttf /usr/share/applications/zspace.desktop \
          /usr/share/icons/hicolor/16x16/apps/zspace.png /usr/share/icons/hicolor/48x48/apps/zspace.png \
          /usr/share/icons/hicolor/128x128/apps/zspace.png /usr/share/man/man1/zspace.1.gz \

@@ -128,33 +128,47 @@ static unsigned compile(GLenum kind, const char *dir, const char *name, char *er
     return sh;
 }
 
+/* quad.vert with the fragment shader `frag`; 0 with a message in err. */
+static unsigned link_program(unsigned vs, const char *dir, const char *frag, char *err, size_t nerr)
+{
+    unsigned fs = compile(GL_FRAGMENT_SHADER, dir, frag, err, nerr);
+    if (!fs) return 0;
+    unsigned prog = glCreateProgram();
+    glAttachShader(prog, vs);
+    glAttachShader(prog, fs);
+    glLinkProgram(prog);
+    glDeleteShader(fs);
+    GLint ok = 0;
+    glGetProgramiv(prog, GL_LINK_STATUS, &ok);
+    if (!ok) {
+        char log[512] = "";
+        glGetProgramInfoLog(prog, sizeof log, NULL, log);
+        snprintf(err, nerr, "linking %s/quad.vert + %s: %s", dir, frag, log);
+        glDeleteProgram(prog);
+        return 0;
+    }
+    return prog;
+}
+
 int zs_render_init(zs_render *r, const char *shader_dir, char *err, size_t nerr)
 {
     memset(r, 0, sizeof *r);
     unsigned vs = compile(GL_VERTEX_SHADER, shader_dir, "quad.vert", err, nerr);
-    unsigned fs = vs ? compile(GL_FRAGMENT_SHADER, shader_dir, "quad.frag", err, nerr) : 0;
-    if (!fs) {
-        if (vs) glDeleteShader(vs);
-        return -1;
-    }
-    r->prog = glCreateProgram();
-    glAttachShader(r->prog, vs);
-    glAttachShader(r->prog, fs);
-    glLinkProgram(r->prog);
+    if (!vs) return -1;
+    r->prog = link_program(vs, shader_dir, "quad.frag", err, nerr);
+    r->prog_sharpen = r->prog ? link_program(vs, shader_dir, "sharpen.frag", err, nerr) : 0;
     glDeleteShader(vs);
-    glDeleteShader(fs);
-    GLint ok = 0;
-    glGetProgramiv(r->prog, GL_LINK_STATUS, &ok);
-    if (!ok) {
-        char log[512] = "";
-        glGetProgramInfoLog(r->prog, sizeof log, NULL, log);
-        snprintf(err, nerr, "linking %s/quad.vert + quad.frag: %s", shader_dir, log);
+    if (!r->prog_sharpen) {
+        if (r->prog) glDeleteProgram(r->prog);
+        r->prog = 0;
         return -1;
     }
     r->u_viewport = glGetUniformLocation(r->prog, "u_viewport");
     r->u_tex = glGetUniformLocation(r->prog, "u_tex");
-    r->u_sharpen = glGetUniformLocation(r->prog, "u_sharpen");
-    r->u_rect = glGetUniformLocation(r->prog, "u_rect");
+    r->us_viewport = glGetUniformLocation(r->prog_sharpen, "u_viewport");
+    r->us_tex = glGetUniformLocation(r->prog_sharpen, "u_tex");
+    r->u_sharpen = glGetUniformLocation(r->prog_sharpen, "u_sharpen");
+    r->u_rect = glGetUniformLocation(r->prog_sharpen, "u_rect");
 
     glGenVertexArrays(1, &r->vao);
     glBindVertexArray(r->vao);
@@ -187,6 +201,7 @@ int zs_render_init(zs_render *r, const char *shader_dir, char *err, size_t nerr)
 void zs_render_free(zs_render *r)
 {
     if (r->prog) glDeleteProgram(r->prog);
+    if (r->prog_sharpen) glDeleteProgram(r->prog_sharpen);
     if (r->vbo) glDeleteBuffers(1, &r->vbo);
     if (r->ibo) glDeleteBuffers(1, &r->ibo);
     if (r->vao) glDeleteVertexArrays(1, &r->vao);
@@ -202,11 +217,15 @@ static void flush(zs_render *r)
     if (r->cur_blend) glEnable(GL_BLEND);
     else glDisable(GL_BLEND);
     glBindTexture(GL_TEXTURE_2D, r->cur_tex);
-    glUniform1f(r->u_sharpen, r->cur_sharpen);
-    glUniform4fv(r->u_rect, 1, r->cur_rect);
+    if (r->cur_sharpen > 0) {
+        glUseProgram(r->prog_sharpen);
+        glUniform1f(r->u_sharpen, r->cur_sharpen);
+        glUniform4fv(r->u_rect, 1, r->cur_rect);
+    }
     glBindBuffer(GL_ARRAY_BUFFER, r->vbo);
     glBufferData(GL_ARRAY_BUFFER, (GLsizeiptr)(sizeof(vtx) * 4 * r->nquads), r->verts, GL_STREAM_DRAW);
     glDrawElements(GL_TRIANGLES, 6 * r->nquads, GL_UNSIGNED_SHORT, 0);
+    if (r->cur_sharpen > 0) glUseProgram(r->prog);
     r->nquads = 0;
 }
 
@@ -432,6 +451,9 @@ int zs_render_frame(zs_render *r, int fb_w, int fb_h, float scale, const ui_ctx 
     const ui_color bg = ui->style.panel;   /* the colour most of the window has */
     glClearColor(bg.r / 255.0f, bg.g / 255.0f, bg.b / 255.0f, 1.0f);
     glBlendFunc(GL_SRC_ALPHA, GL_ONE_MINUS_SRC_ALPHA);
+    glUseProgram(r->prog_sharpen);
+    glUniform2f(r->us_viewport, (float)fb_w, (float)fb_h);
+    glUniform1i(r->us_tex, 0);
     glUseProgram(r->prog);
     glUniform2f(r->u_viewport, (float)fb_w, (float)fb_h);
     glUniform1i(r->u_tex, 0);

@@ -1,6 +1,7 @@
 /*
- * render.h - the explorer's OpenGL 3.3 core renderer: one shader program
- * (shaders/quad.vert, quad.frag: textured, tinted quads), a batch of
+ * render.h - the explorer's OpenGL 3.3 core renderer: a shader program for
+ * textured, tinted quads (shaders/quad.vert, quad.frag) and one for faces
+ * through an unsharp mask (quad.vert, sharpen.frag), a batch of
  * quads in a streaming vertex buffer, textures for faces, and text from
  * a glyph atlas made with SDL2_ttf. It draws ui.h command lists, again
  * only where they changed.
@@ -38,8 +39,8 @@ int zs_font_text_width(void *font, const char *s, int len);
 int zs_font_line_height(const zs_font *f);   /* logical pixels */
 
 typedef struct zs_render {
-    unsigned prog, vao, vbo, ibo, white;
-    int u_viewport, u_tex, u_sharpen, u_rect;
+    unsigned prog, prog_sharpen, vao, vbo, ibo, white;   /* quad.frag; sharpen.frag */
+    int u_viewport, u_tex, us_viewport, us_tex, u_sharpen, u_rect;
     float *verts;            /* quads waiting to be drawn */
     int nquads;
     unsigned cur_tex;

@@ -31,7 +31,7 @@ typedef struct ui_color { uint8_t r, g, b, a; } ui_color;
 typedef uint32_t ui_id;
 /* A texture (renderer's handle) and the part of it to show. */
 /* sharpen > 0: the renderer draws the texels u0..u1 x v0..v1 through an
- * unsharp mask of that strength (a decoded face; shaders/quad.frag). */
+ * unsharp mask of that strength (a decoded face; shaders/sharpen.frag). */
 typedef struct ui_image { unsigned tex; float u0, v0, u1, v1, sharpen; } ui_image;
 
 typedef enum ui_cmd_kind { UI_CMD_RECT, UI_CMD_TEXT, UI_CMD_IMAGE, UI_CMD_CLIP } ui_cmd_kind;

@@ -6,7 +6,7 @@
  * and the mean face are batches on the decoder's channels (ZS_CH_WALK,
  * ZS_CH_BASE, newest wins; a long batch gives way to the face requests
  * every 16 decodes), the sharpening is the fragment shader's
- * (shaders/quad.frag, the formula of zs_sharpen_chw), and the UI thread
+ * (shaders/sharpen.frag, the formula of zs_sharpen_chw), and the UI thread
  * only forms latents (81 x z floats for the grid), 16 Mahalanobis
  * distances and the mean of the gallery's latents (a few thousand floats)
  * and uploads results. */
