@@ -1429,6 +1429,42 @@ static void test_search(lib *L)
     free(s1), free(sc), free(sr), free(s2), free(out), free(err);
 }
 
+/* ---- (m2) presenting: on llvmpipe under X11 only the rectangles drawn are copied to the window
+ * (src/app/present.c); what the window shows must still be the whole frame ---------------------- */
+static void test_present(void)
+{
+    if (!strstr(g_runner, "xvfb")) {
+        fprintf(stderr, "present: no X server (%s): not tested\n", g_runner);
+        return;
+    }
+    char script[2048], path[600], args[1024], *out, *err;
+    snprintf(script, sizeof script,
+             "sync\nwheel scroll/attributes -5\nwait 1\ndrag slider/Smiling slider/Smiling@0.8333,0.5 12\nsync\n"
+             "wait 2\ndrag slider/Smiling slider/Smiling@0.3,0.5 6\nsync\necho p\nprint state\nprint rect status\n"
+             "screenshot %1$s/present_back.png\nwindowshot %1$s/present_window.png\nwait 1\n", g_tmp);
+    snprintf(path, sizeof path, "%s/present.txt", g_tmp);
+    write_text(path, script);
+    snprintf(args, sizeof args, "--script %s", path);
+    int rc = run_gui("present", args, &out, &err);
+    CHECKF(rc == 0, "exit code %d; stderr: %s", rc, err);
+    char *sp = section(out, "p");
+    int copies = state_int(sp, "copies="), swaps = state_int(sp, "swaps=");
+    CHECKF(strstr(sp, "present=copy") && copies > 10, "llvmpipe under Xvfb: frames copied in parts %d, swapped %d: %s",
+           copies, swaps, sp);
+    zs_image back, shown;
+    rect rst;
+    if (load_png("present_back.png", &back) && load_png("present_window.png", &shown) && get_rect(sp, "status", &rst)) {
+        CHECKF(back.w == shown.w && back.h == shown.h, "window %dx%d, frame %dx%d", shown.w, shown.h, back.w, back.h);
+        if (back.w == shown.w && back.h == shown.h) {
+            double d = region_diff(&back, &shown, (rect){0, 0, back.w, rst.y});   /* above the status line (its figures move) */
+            CHECKF(d == 0, "the window does not show the frame drawn (mean difference %.4f)", d);
+        }
+        free(back.rgb), free(shown.rgb);
+    } else CHECKF(0, "no screenshots of the frame and the window: %s", err);
+    fprintf(stderr, "present: %d frames copied in parts, %d swapped\n", copies, swaps);
+    free(sp), free(out), free(err);
+}
+
 /* ---- (n) HiDPI: twice the drawable pixels for the same layout ------------------------------ */
 static void test_hidpi(lib *L)
 {
@@ -1784,6 +1820,7 @@ int main(int argc, char **argv)
     PART(session, test_session(&L));
     PART(axes, test_axes(&L));
     PART(search, test_search(&L));
+    PART(present, test_present());
     PART(hidpi, test_hidpi(&L));
     PART(analysis, test_analysis(&L));
 #undef PART

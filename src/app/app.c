@@ -183,6 +183,7 @@ static int init_gl(zs_app *a)
         fprintf(stderr, "zspace: %s\n", err);
         return 0;
     }
+    zs_present_init(&a->present, a->win);
     update_sizes(a);
     snprintf(path, sizeof path, "%s/DejaVuSans.ttf", a->paths.assets);
     if (zs_font_open(&a->font, path, FONT_PT, a->scale, err, sizeof err) != 0) {
@@ -1050,10 +1051,19 @@ static void on_event(zs_app *a, const SDL_Event *e)
 }
 
 /* ---- the loop ---------------------------------------------------------------------------------- */
-static void write_screenshot(zs_app *a, const char *path)
+/* A PNG of the back buffer, or (window) of what the window shows. */
+static void write_screenshot(zs_app *a, const char *path, int window)
 {
     zs_image im;
-    zs_render_read(&a->render, &im);
+    if (window) {
+        im.w = a->fb_w, im.h = a->fb_h;
+        im.rgb = zs_xmalloc((size_t)im.w * im.h * 3);
+        if (zs_present_read_window(&a->present, im.w, im.h, im.rgb) != 0) {
+            fprintf(stderr, "zspace: windowshot: the window's pixels cannot be read here (not X11)\n");
+            free(im.rgb);
+            return;
+        }
+    } else zs_render_read(&a->render, &im);
     if (zs_image_write_png(path, &im) != ZS_OK) fprintf(stderr, "zspace: screenshot: %s\n", zs_last_error());
     free(im.rgb);
 }
@@ -1195,6 +1205,8 @@ static void bench_report(zs_app *a)
            pct(a->bench_frame, a->nbench_frame, 0.95), pct(a->bench_frame, a->nbench_frame, 0.99));
     printf("drawn_px_p50 %.0f (of %d), full redraws for a lost back buffer %ld\n", pct(a->bench_drawn, a->nbench_frame, 0.5),
            a->fb_w * a->fb_h, a->render.nfull_lost);
+    printf("present %s (%ld frames copied in parts, %ld swapped)\n", a->present.sub ? "copy" : "swap", a->present.nsub,
+           a->present.nswap);
     printf("decodes %d\n", a->nbench_decode);
     printf("decode_ms_p50 %.2f\ndecode_ms_p95 %.2f\n", pct(a->bench_decode, a->nbench_decode, 0.5),
            pct(a->bench_decode, a->nbench_decode, 0.95));
@@ -1236,12 +1248,16 @@ static void frame(zs_app *a, double t0)
     a->timing_busy[a->ntiming % ZS_APP_TIMING] = (uint8_t)busy;
     a->ntiming++;
     if (a->shot_path[0]) {
-        write_screenshot(a, a->shot_path);
+        write_screenshot(a, a->shot_path, 0);
         a->shot_path[0] = 0;
     }
     int last = a->quit || (a->desc.frames > 0 && a->frame + 1 >= a->desc.frames);
-    if (last && a->desc.screenshot) write_screenshot(a, a->desc.screenshot);
-    if (present) SDL_GL_SwapWindow(a->win);
+    if (last && a->desc.screenshot) write_screenshot(a, a->desc.screenshot, 0);
+    if (present) zs_present_frame(&a->present, a->win, &a->render);
+    if (a->winshot_path[0]) {
+        write_screenshot(a, a->winshot_path, 1);
+        a->winshot_path[0] = 0;
+    }
     if (a->desc.bench) bench_record(a, ms);
     if (zs_now() - a->status_time > 0.5) {   /* the status line's figures: twice a second, not every frame */
         a->frame_ms = recent_median(a);

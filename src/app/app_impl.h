@@ -9,6 +9,7 @@
 #include "app.h"
 #include "decoder.h"
 #include "zspace/query.h"
+#include "present.h"
 #include "render.h"
 #include "trainview.h"
 #include "ui.h"
@@ -61,6 +62,7 @@ typedef struct zs_app {
     float scale;                         /* drawable pixels per logical pixel (win_w, win_h are logical) */
     float ui_scale;                      /* screen units per logical pixel (--ui-scale; 1 normally) */
     zs_render render;
+    zs_present present;      /* how frames reach the screen (present.c) */
     zs_font font;
     ui_ctx *ui;
     Uint32 wake_event;                   /* pushed by the decoder thread */
@@ -235,6 +237,7 @@ typedef struct zs_app {
     zs_script *script;
     int script_waiting;                  /* the script waits for time to pass: the loop need not spin */
     char shot_path[PATH_MAX];            /* a screenshot to take after this frame */
+    char winshot_path[PATH_MAX];         /* the same of the window, once the frame is presented */
 
     /* the session (session.c) */
     char session_path[PATH_MAX];

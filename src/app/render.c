@@ -466,6 +466,7 @@ int zs_render_frame(zs_render *r, int fb_w, int fb_h, float scale, const ui_ctx 
     memset(r->cur_rect, 0, sizeof r->cur_rect);
     uint8_t *done = zs_xcalloc((size_t)tx * ty, 1);
     int drawn = 0;
+    r->nrects = 0;
     for (int y = 0; y < ty; y++)
         for (int x = 0; x < tx; x++) {
             size_t t = (size_t)y * tx + x;
@@ -488,6 +489,11 @@ int zs_render_frame(zs_render *r, int fb_w, int fb_h, float scale, const ui_ctx 
                 for (int k = x; k <= x1; k++) done[(size_t)yy * tx + k] = 1;
             box area = box_and((box){x * TILE, y * TILE, (x1 + 1) * TILE, (y1 + 1) * TILE}, win);
             draw_area(r, ui, font, boxes, area, win);
+            if (r->nrects < ZS_RENDER_MAX_RECTS) {   /* GL's window coordinates: origin bottom left */
+                int *q = r->rects[r->nrects];
+                q[0] = area.x0, q[1] = fb_h - area.y1, q[2] = area.x1 - area.x0, q[3] = area.y1 - area.y0;
+            }
+            r->nrects++;
             drawn += (area.x1 - area.x0) * (area.y1 - area.y0);
         }
     free(done);

@@ -38,6 +38,7 @@ void zs_font_close(zs_font *f);
 int zs_font_text_width(void *font, const char *s, int len);
 int zs_font_line_height(const zs_font *f);   /* logical pixels */
 
+#define ZS_RENDER_MAX_RECTS 64
 typedef struct zs_render {
     unsigned prog, prog_sharpen, vao, vbo, ibo, white;   /* quad.frag; sharpen.frag */
     int u_viewport, u_tex, us_viewport, us_tex, u_sharpen, u_rect;
@@ -57,6 +58,10 @@ typedef struct zs_render {
     int canary_set;
     long nfull_lost;         /* full redraws because the back buffer had not kept the last frame */
     int drawn_px;            /* pixels drawn in the last frame */
+    /* the rectangles drawn in the last frame, in GL window pixels (x, y from
+     * the bottom, w, h); more than ZS_RENDER_MAX_RECTS: only the count */
+    int nrects;
+    int rects[ZS_RENDER_MAX_RECTS][4];
 } zs_render;
 /* 0 on success; else a message naming the file or the GL problem in err. */
 int zs_render_init(zs_render *r, const char *shader_dir, char *err, size_t nerr);

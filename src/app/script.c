@@ -18,6 +18,7 @@
  *   wait N               let N frames pass
  *   sync                 wait until the newest request's picture is on screen
  *   screenshot PATH      PNG of the next frame (drawable pixels)
+ *   windowshot PATH      PNG of what the window shows once the next frame is presented (the front buffer)
  *   redraw               draw the next frame in full (else only what changed is drawn)
  *   print sliders|state|photo|interp|sample|walk|train|timing|rect NAME    to stdout (rect in drawable pixels)
  *   print axis NAME      slider NAME's (Smiling, PC1) value, marker, origin and histogram counts
@@ -47,11 +48,11 @@
 
 typedef enum op {
     OP_CLICK, OP_DRAG, OP_MOVE, OP_WHEEL, OP_KEY, OP_TYPE, OP_TEXT, OP_WAIT, OP_SYNC, OP_SHOT, OP_PRINT,
-    OP_TIMING_RESET, OP_ECHO, OP_QUIT, OP_DROP, OP_WAIT_TRAIN, OP_WAIT_STATE, OP_SLEEP, OP_REDRAW
+    OP_TIMING_RESET, OP_ECHO, OP_QUIT, OP_DROP, OP_WAIT_TRAIN, OP_WAIT_STATE, OP_SLEEP, OP_REDRAW, OP_WINSHOT
 } op;
 static const char *const op_names[] = {"click", "drag", "move", "wheel", "key", "type", "text",
                                        "wait", "sync", "screenshot", "print", "timing_reset", "echo", "quit",
-                                       "drop", "wait_train", "wait_state", "sleep", "redraw"};
+                                       "drop", "wait_train", "wait_state", "sleep", "redraw", "windowshot"};
 
 typedef struct cmd {
     op op;
@@ -104,7 +105,7 @@ int zs_script_load(zs_script **out, const char *path, char *err, size_t nerr)
         c->op = (op)k;
         c->line = ln;
         c->n = 10;
-        if (c->op == OP_TYPE || c->op == OP_TEXT || c->op == OP_SHOT || c->op == OP_KEY || c->op == OP_ECHO ||
+        if (c->op == OP_TYPE || c->op == OP_TEXT || c->op == OP_SHOT || c->op == OP_WINSHOT || c->op == OP_KEY || c->op == OP_ECHO ||
             c->op == OP_DROP)
             snprintf(c->a, sizeof c->a, "%s", rest);
         else if (c->op == OP_WAIT || c->op == OP_WAIT_TRAIN || c->op == OP_SLEEP) c->n = atoi(rest);
@@ -247,10 +248,11 @@ static void print(zs_script *s, zs_app *a, const cmd *c)
             printf("slider %s %.6f\n", zs_attr_names[a->visible[i]], (double)a->strength[a->visible[i]]);
     } else if (strcmp(c->a, "state") == 0) {
         printf("state face=%d nearest=%d attrs=%d posted=%llu shown=%llu filter=%s tab=%d win=%dx%d slots=%d%d "
-               "drawable=%dx%d scale=%.2f keep=%d drawn=%d lost=%ld\n",
+               "drawable=%dx%d scale=%.2f keep=%d drawn=%d lost=%ld present=%s copies=%ld swaps=%ld\n",
                a->current, a->nearest, a->have_attrs, (unsigned long long)a->stamp_posted,
                (unsigned long long)a->stamp_shown, a->filter, a->tab, a->win_w, a->win_h, a->slot[0].set, a->slot[1].set,
-               a->fb_w, a->fb_h, (double)a->scale, a->nkeep, a->render.drawn_px, a->render.nfull_lost);
+               a->fb_w, a->fb_h, (double)a->scale, a->nkeep, a->render.drawn_px, a->render.nfull_lost,
+               a->present.sub ? "copy" : "swap", a->present.nsub, a->present.nswap);
         for (int i = 0; i < a->nkeep; i++) printf("keep %s\n", zs_attr_names[a->keep[i]]);
         if (a->ortho_msg[0]) printf("ortho_msg %s\n", a->ortho_msg);
         for (int k = 0; k < ZS_NATTR; k++)
@@ -494,6 +496,10 @@ void zs_script_tick(zs_script *s, zs_app *a)
             return;
         case OP_SHOT:
             snprintf(a->shot_path, sizeof a->shot_path, "%s", c->a);
+            next(s);
+            return;
+        case OP_WINSHOT:
+            snprintf(a->winshot_path, sizeof a->winshot_path, "%s", c->a);
             next(s);
             return;
         case OP_PRINT: print(s, a, c), next(s); continue;
