@@ -1205,8 +1205,9 @@ static void bench_report(zs_app *a)
            pct(a->bench_frame, a->nbench_frame, 0.95), pct(a->bench_frame, a->nbench_frame, 0.99));
     printf("drawn_px_p50 %.0f (of %d), full redraws for a lost back buffer %ld\n", pct(a->bench_drawn, a->nbench_frame, 0.5),
            a->fb_w * a->fb_h, a->render.nfull_lost);
-    printf("present %s (%ld frames copied in parts, %ld swapped)\n", a->present.sub ? "copy" : "swap", a->present.nsub,
-           a->present.nswap);
+    printf("present %s (%ld frames copied in parts, %.1f rectangles each; %ld swapped)\n",
+           a->present.sub ? "copy" : "swap", a->present.nsub,
+           a->present.nsub ? (double)a->present.ncopies / (double)a->present.nsub : 0.0, a->present.nswap);
     printf("decodes %d\n", a->nbench_decode);
     printf("decode_ms_p50 %.2f\ndecode_ms_p95 %.2f\n", pct(a->bench_decode, a->nbench_decode, 0.5),
            pct(a->bench_decode, a->nbench_decode, 0.95));

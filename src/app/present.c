@@ -48,18 +48,43 @@ void zs_present_init(zs_present *p, SDL_Window *win)
 #endif
 }
 
+/* Rectangles (x, y, w, h) merged while the box around two of them is no
+ * more than MERGE_SLACK pixels larger than the two: each copy is a
+ * request the X server answers before the next (drisw waits for it), which
+ * costs about what copying 50,000 more pixels does. */
+#define MERGE_SLACK 50000L
+static int merge_rects(int (*q)[4], int n)
+{
+    for (int merged = 1; merged && n > 1;) {
+        merged = 0;
+        for (int i = 0; i < n && !merged; i++)
+            for (int j = i + 1; j < n && !merged; j++) {
+                int x0 = q[i][0] < q[j][0] ? q[i][0] : q[j][0], y0 = q[i][1] < q[j][1] ? q[i][1] : q[j][1];
+                int x1 = q[i][0] + q[i][2] > q[j][0] + q[j][2] ? q[i][0] + q[i][2] : q[j][0] + q[j][2];
+                int y1 = q[i][1] + q[i][3] > q[j][1] + q[j][3] ? q[i][1] + q[i][3] : q[j][1] + q[j][3];
+                long both = (long)q[i][2] * q[i][3] + (long)q[j][2] * q[j][3];
+                if ((long)(x1 - x0) * (y1 - y0) - both > MERGE_SLACK) continue;
+                q[i][0] = x0, q[i][1] = y0, q[i][2] = x1 - x0, q[i][3] = y1 - y0;
+                memcpy(q[j], q[n - 1], sizeof q[j]);
+                n--, merged = 1;
+            }
+    }
+    return n;
+}
+
 void zs_present_frame(zs_present *p, SDL_Window *win, const zs_render *r)
 {
 #ifdef ZS_HAVE_GLX
     int whole = r->nrects == 1 && r->rects[0][2] >= r->fb_w && r->rects[0][3] >= r->fb_h;
     if (p->sub && r->nrects <= ZS_RENDER_MAX_RECTS && !whole) {
-        for (int i = 0; i < r->nrects; i++) {
-            const int *q = r->rects[i];
-            glXCopySubBufferMESA(p->dpy, (GLXDrawable)p->xwin, q[0], q[1], q[2], q[3]);
-        }
+        int q[ZS_RENDER_MAX_RECTS + 1][4], n = r->nrects;
+        memcpy(q, r->rects, sizeof(int) * 4 * (size_t)n);
         /* the canary (render.c) is drawn every frame: copy it too, so the window is the back buffer */
-        glXCopySubBufferMESA(p->dpy, (GLXDrawable)p->xwin, r->fb_w - 1, 0, 1, 1);
+        q[n][0] = r->fb_w - 1, q[n][1] = 0, q[n][2] = 1, q[n][3] = 1;
+        n = merge_rects(q, n + 1);
+        for (int i = 0; i < n; i++) glXCopySubBufferMESA(p->dpy, (GLXDrawable)p->xwin, q[i][0], q[i][1], q[i][2], q[i][3]);
         p->nsub++;
+        p->ncopies += n;
         return;
     }
 #endif

@@ -20,6 +20,7 @@ typedef struct zs_present {
     void *dpy;               /* X11 Display * */
     unsigned long xwin;      /* X11 Window */
     long nsub, nswap;        /* frames shown each way */
+    long ncopies;            /* rectangles copied */
 } zs_present;
 
 void zs_present_init(zs_present *p, SDL_Window *win);
