@@ -937,9 +937,58 @@ ZS_V8_INLINE void direct_tile(const int OC, int C, size_t pl, int wp, const floa
         for (int ph = 0; ph < 4; ph++) zs_v16_store(out + (size_t)(o * 4 + ph) * runp, acc[ph][o]);
 }
 
+/* direct_tile 8 outputs wide, for CPUs without AVX-512 (zs_simd_wide): 16
+ * zs_v16 accumulators and 9 inputs are 42 AVX2 registers of 16, which GCC
+ * spills through the stack on every multiply-add. Here 4 x OC zs_v8
+ * accumulators stay in registers and each shifted input is loaded for the
+ * taps that read it. Each output lane gets the same multiply-adds in the
+ * same order as in direct_tile. */
+ZS_V8_INLINE void direct_tile8(const int OC, int C, size_t pl, int wp, const float *xq, const float *w, float *out,
+                               size_t runp)
+{
+#ifdef __clang__
+#pragma clang fp contract(fast)
+#endif
+    zs_v8 acc[4][4];
+    ZS_UNROLL
+    for (int ph = 0; ph < 4; ph++)
+        ZS_UNROLL
+        for (int o = 0; o < OC; o++) acc[ph][o] = zs_v8_zero();
+    for (int c = 0; c < C; c++) {
+        const float *x0 = xq + (size_t)c * pl;
+        ZS_UNROLL
+        for (int ph = 0; ph < 4; ph++) {
+            int a = ph >> 1, bp = ph & 1;
+            zs_v8 v00 = zs_v8_load(x0 + (size_t)a * wp + bp), v01 = zs_v8_load(x0 + (size_t)a * wp + bp + 1);
+            zs_v8 v10 = zs_v8_load(x0 + (size_t)(a + 1) * wp + bp), v11 = zs_v8_load(x0 + (size_t)(a + 1) * wp + bp + 1);
+            ZS_UNROLL
+            for (int o = 0; o < OC; o++) {
+                const float *t = w + (((size_t)c * 4 + ph) * OC + o) * 4;
+                acc[ph][o] += t[0] * v00;
+                acc[ph][o] += t[1] * v01;
+                acc[ph][o] += t[2] * v10;
+                acc[ph][o] += t[3] * v11;
+            }
+        }
+    }
+    ZS_UNROLL
+    for (int o = 0; o < OC; o++)
+        ZS_UNROLL
+        for (int ph = 0; ph < 4; ph++) zs_v8_store(out + (size_t)(o * 4 + ph) * runp, acc[ph][o]);
+}
+
 ZS_SIMD_CLONES
 static void direct_runs(int oc, int C, size_t pl, int wp, size_t runp, const float *xp, const float *w, float *out)
 {
+    if (!zs_simd_wide()) {
+        for (size_t q = 0; q < runp; q += 8) switch (oc) {
+            case 1: direct_tile8(1, C, pl, wp, xp + q, w, out + q, runp); break;
+            case 2: direct_tile8(2, C, pl, wp, xp + q, w, out + q, runp); break;
+            case 3: direct_tile8(3, C, pl, wp, xp + q, w, out + q, runp); break;
+            default: direct_tile8(4, C, pl, wp, xp + q, w, out + q, runp); break;
+            }
+        return;
+    }
     for (size_t q = 0; q < runp; q += 16) switch (oc) {
         case 1: direct_tile(1, C, pl, wp, xp + q, w, out + q, runp); break;
         case 2: direct_tile(2, C, pl, wp, xp + q, w, out + q, runp); break;
