@@ -1139,6 +1139,8 @@ static void test_train(lib *L)
            "before Start: %s", s0);
     long run = train_field(sr, "step="), a1 = train_field(p1, "step="), a2 = train_field(p2, "step=");
     CHECKF(run >= 5 && strstr(sr, "state=running"), "training did not run: %s", sr);
+    /* the default: the trainer's members take chunks of a batch (app -> trainview -> trainer) */
+    CHECKF(train_field(sr, "team=") >= 1 && train_field(sr, "dynamic=") == 1, "the trainer's team: %s", sr);
     CHECKF(strstr(p1, "state=paused") && strstr(p2, "state=paused"), "Pause: %s%s", p1, p2);
     CHECKF(a1 >= run && a2 == a1, "the step moved while paused: %ld -> %ld", a1, a2);
     CHECKF(train_field(p2, "hist=") >= 3, "loss history: %s", p2);
@@ -1718,7 +1720,8 @@ static void test_analysis(lib *L)
     snprintf(script, sizeof script, ANALYSIS_SCRIPT, g_tmp);
     snprintf(path, sizeof path, "%s/analysis.txt", g_tmp);
     write_text(path, script);
-    snprintf(args, sizeof args, "--train-batch 16 --script %s", path);
+    /* trained here with a fixed slice per member, two members, to see that those reach the trainer */
+    snprintf(args, sizeof args, "--train-batch 16 --train-threads 2 --train-static --script %s", path);
     double t0 = zs_now();
     int rc = run_gui("analysis", args, &out, &err);
     fprintf(stderr, "analysis: %.1f s\n", zs_now() - t0);
@@ -1783,6 +1786,8 @@ static void test_analysis(lib *L)
     CHECKF(step >= 3 && field(sr, "gen=") > field(sk, "gen=") && strstr(sr, "have=1 ok=1") &&
                fabs(field(sr, "centre=") - field(st, "centre=")) > 1e-6,
            "after Use these weights the tab should recompute with them: %s", sr);
+    CHECKF(train_field(sr, "team=") == 2 && train_field(sr, "dynamic=") == 0,
+           "--train-threads 2 --train-static did not reach the trainer: %s", sr);
     free(st), free(sp), free(sl), free(sh), free(sk), free(sr), free(out), free(err);
 }
 

@@ -109,6 +109,8 @@ void zs_vae_train_set_beta(zs_vae_train *t, float beta);
  * level `nice` (zs_thread_set_nice): call it from the thread that steps. */
 void zs_vae_train_set_nice(zs_vae_train *t, int nice);
 float zs_vae_train_lr(const zs_vae_train *t);
+int zs_vae_train_threads(const zs_vae_train *t);   /* the team's members (at most the batch) */
+int zs_vae_train_dynamic(const zs_vae_train *t);   /* 1: members take chunks (zs_train_desc.dynamic) */
 /* Forward and backward; gradients (summed over threads) in zs_vae_train_grads.
  * eps (batch, Z) or NULL to draw noise from (seed, step). */
 void zs_vae_train_forward_backward(zs_vae_train *t, const float *x, int batch, const float *eps, zs_step_stats *out);

@@ -299,10 +299,11 @@ static void print(zs_script *s, zs_app *a, const cmd *c)
     } else if (strcmp(c->a, "train") == 0) {
         const zs_tv_view *v = &a->tview;
         printf("train have=%d state=%s step=%ld epoch=%d recon_step=%ld recon_version=%llu saved_step=%ld hist=%d "
-               "stopping=%d saving=%d recomputing=%d weights_step=%ld attrs_stale=%d img_per_s=%.1f faces=%d\n",
+               "stopping=%d saving=%d recomputing=%d weights_step=%ld attrs_stale=%d img_per_s=%.1f faces=%d team=%d "
+               "dynamic=%d\n",
                v->have_trainer, zs_app_train_state_name(v->state), v->metrics.step, v->metrics.epoch, v->recon_step,
                (unsigned long long)v->recon_version, v->saved_step, v->nhist, v->stopping, v->saving, v->recomputing,
-               a->weights_step, a->attrs_stale, v->metrics.img_per_s, v->nfaces);
+               a->weights_step, a->attrs_stale, v->metrics.img_per_s, v->nfaces, v->team, v->dynamic);
         for (int k = 0; k < ZS_NATTR && a->have_cos; k++) printf("cos %s %.6f\n", zs_attr_names[k], (double)a->attr_cos[k]);
         if (a->message[0]) printf("message %s %s\n", a->message_err ? "error" : "ok", a->message);
     } else if (strcmp(c->a, "rect") == 0) {

@@ -446,6 +446,10 @@ int zs_tv_poll(zs_tv *tv, zs_tv_view *out)
     int got = tv->has_pub || tv->have_msg;
     zs_tv_view v = {0};
     v.have_trainer = tv->tr != NULL;
+    if (tv->tr) {   /* fixed when the trainer was made */
+        const zs_vae_train *ctx = zs_trainer_train_ctx(tv->tr);
+        v.team = zs_vae_train_threads(ctx), v.dynamic = zs_vae_train_dynamic(ctx);
+    }
     v.stopping = tv->stopping, v.saving = tv->saving, v.recomputing = tv->recomputing;
     v.metrics = tv->pub_metrics;
     v.batch = tv->d.batch;

@@ -48,6 +48,7 @@ typedef struct zs_tv_view {
     zs_train_metrics metrics;
     long steps_per_epoch;
     int batch, nfaces;           /* training faces (in the split) */
+    int team, dynamic;           /* the trainer's threads and how they share a batch (0 before Start) */
     const uint8_t *orig;         /* ZS_TV_FACES x S x S x 3: the fixed faces */
     const uint8_t *recon;        /* their reconstructions with the weights of recon_step */
     long recon_step;             /* -1: none yet */

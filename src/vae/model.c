@@ -384,6 +384,8 @@ static void nice_member(void *arg, int tid, int nt)
 
 void zs_vae_train_set_nice(zs_vae_train *t, int nice) { zs_team_run(t->team, nice_member, &nice); }
 float zs_vae_train_lr(const zs_vae_train *t) { return t->d.lr; }
+int zs_vae_train_threads(const zs_vae_train *t) { return t->nt; }
+int zs_vae_train_dynamic(const zs_vae_train *t) { return t->d.dynamic; }
 long zs_vae_train_steps(const zs_vae_train *t) { return t->step; }
 void zs_vae_train_set_steps(zs_vae_train *t, long steps) { t->step = steps; }
 float *zs_vae_train_grads(zs_vae_train *t) { return t->grad; }
