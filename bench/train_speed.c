@@ -1,10 +1,12 @@
 /* Training throughput of the dfc64 engine: images per second of full
  * training steps (forward, SSE + KL loss, backward, Adam) on random inputs.
  *
- *     build/bench/train_speed [--threads 2] [--batch 64] [--steps 30] [--warmup 5]
+ *     build/bench/train_speed [--threads 2] [--batch 64] [--steps 30] [--warmup 5] [--dynamic 1]
  *
  * Prints "img_per_s: X" (median over steps of batch / step time) and the
- * mean; bench/compare_torch.py runs it beside PyTorch. */
+ * mean. --dynamic 1 trains as the explorer does (zs_train_desc.dynamic:
+ * chunks, weight gradients deferred to barrier waits) instead of the CLI's
+ * fixed slices; bench/compare_torch.py runs it beside PyTorch. */
 #include "zspace/vae.h"
 
 #include <stdio.h>
@@ -28,6 +30,7 @@ int main(int argc, char **argv)
 {
     zs_blas_init();
     int threads = (int)arg(argc, argv, "--threads", 2), batch = (int)arg(argc, argv, "--batch", 64);
+    int dynamic = (int)arg(argc, argv, "--dynamic", 0);
     int steps = (int)arg(argc, argv, "--steps", 30), warmup = (int)arg(argc, argv, "--warmup", 5);
     if (threads < 1 || batch < 1 || steps < 1 || warmup < 0) {
         fprintf(stderr, "train_speed: bad arguments\n");
@@ -36,7 +39,8 @@ int main(int argc, char **argv)
     zs_vae_config cfg = zs_vae_config_default();
     zs_vae *m = zs_vae_create(&cfg);
     zs_vae_init(m, 1);
-    zs_vae_train *t = zs_vae_train_create(m, &(zs_train_desc){.max_batch = batch, .threads = threads, .seed = 1});
+    zs_vae_train *t = zs_vae_train_create(m, &(zs_train_desc){.max_batch = batch, .threads = threads, .seed = 1,
+                                                             .dynamic = dynamic});
     size_t nx = (size_t)batch * 3 * cfg.image * cfg.image;
     float *x = zs_alloc_aligned(sizeof(float) * nx);
     for (size_t i = 0; i < nx; i++) x[i] = zs_uniform01(7, i);

@@ -138,6 +138,14 @@ static void test_conv(zs_conv_shape s, int with_bias)
     CHECKF(zs_test_rel_err(dx2, dx, nx, 1e-3) <= FAST_TOL, "%s: fast dx differs", what);
     CHECKF(zs_test_rel_err(dw2, dw_ref, nw, 1e-3) <= FAST_TOL, "%s: fast dw differs (or does not accumulate)", what);
     if (with_bias) CHECKF(zs_test_rel_err(db2, db, (size_t)s.oc, 1e-3) <= FAST_TOL, "%s: fast db differs", what);
+    /* dx alone and dW alone (the explorer's training defers dW): each as computed together */
+    float *dx3 = zeros(nx), *dw3 = zeros(nw);
+    for (size_t i = 0; i < nw; i++) dw3[i] = 0.25f;
+    zs_conv2d_backward(&s, k.x, k.w, c.r, dx3, NULL, NULL, scratch);
+    zs_conv2d_backward(&s, k.x, k.w, c.r, NULL, dw3, NULL, scratch);
+    CHECKF(memcmp(dx3, dx2, sizeof(float) * nx) == 0, "%s: dx alone differs from dx with dW", what);
+    CHECKF(memcmp(dw3, dw2, sizeof(float) * nw) == 0, "%s: dW alone differs from dW with dx", what);
+    free(dx3), free(dw3);
     free(k.x); free(k.w); free(k.b); free(c.y); free(c.r); free(dx); free(dw); free(db);
     free(y2); free(scratch); free(dx2); free(dw2); free(db2); free(dw_ref);
 }
@@ -206,6 +214,13 @@ static void test_upconv(zs_upconv_shape s, int with_bias)
     CHECKF(zs_test_rel_err(dx2, dx, nx, 1e-3) <= FAST_TOL, "%s: fast dx differs", what);
     CHECKF(zs_test_rel_err(dw2, dw, nw, 1e-3) <= FAST_TOL, "%s: fast dw differs", what);
     if (with_bias) CHECKF(zs_test_rel_err(db2, db, (size_t)s.oc, 1e-3) <= FAST_TOL, "%s: fast db differs", what);
+    /* dx alone and dW alone (the explorer's training defers dW): each as computed together */
+    float *dx3 = zeros(nx), *dw3 = zeros(nw);
+    zs_upconv_backward(&s, k.x, weff, c.r, dx3, NULL, NULL, scratch);
+    zs_upconv_backward(&s, k.x, weff, c.r, NULL, dw3, NULL, scratch);
+    CHECKF(memcmp(dx3, dx2, sizeof(float) * nx) == 0, "%s: dx alone differs from dx with dW", what);
+    CHECKF(memcmp(dw3, dw2, sizeof(float) * nw) == 0, "%s: dW alone differs from dW with dx", what);
+    free(dx3), free(dw3);
     free(k.x); free(k.w); free(k.b); free(c.y); free(c.r); free(dx); free(dw); free(db);
     free(weff); free(scratch); free(y2); free(dx2); free(dw2); free(db2);
 }

@@ -109,6 +109,13 @@ int zs_team_size(const zs_team *t);
 /* Run fn on all members; returns when all have finished. */
 void zs_team_run(zs_team *t, zs_team_fn fn, void *arg);
 void zs_team_barrier(zs_team *t);
+/* The barrier in two halves, for work that can be done while the others
+ * catch up: zs_team_arrive() counts this member in and returns a ticket;
+ * zs_team_passed() says whether every member has arrived since;
+ * zs_team_wait() blocks until then. zs_team_barrier() = wait(arrive()). */
+unsigned zs_team_arrive(zs_team *t);
+int zs_team_passed(zs_team *t, unsigned ticket);
+void zs_team_wait(zs_team *t, unsigned ticket);
 /* [lo, hi) of `n` items for member `tid` of `nt`. */
 static inline void zs_split(size_t n, int tid, int nt, size_t *lo, size_t *hi)
 {

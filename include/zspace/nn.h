@@ -70,7 +70,8 @@ void zs_upconv_backward_ref(const zs_upconv_shape *s, const float *x, const floa
                             float *dx, float *dw, float *db);
 /* Fast path: a direct loop when OC is small (<= 4, the RGB output layer),
  * else im2col + sgemm per phase. Backward takes x again and accumulates
- * the phase-weight gradient, folded, into dw (OC, C, 3, 3). */
+ * the phase-weight gradient, folded, into dw (OC, C, 3, 3); dx or dw may be
+ * NULL (the other is then computed alone). */
 void zs_upconv_forward(const zs_upconv_shape *s, const float *x, const float *weff, const float *b, float *y,
                        float *scratch);
 void zs_upconv_backward(const zs_upconv_shape *s, const float *x, const float *weff, const float *dy, float *dx,

@@ -84,10 +84,12 @@ typedef struct zs_train_desc {
     float feat_weight;    /* default 1 */
     int no_pixel_loss;
     /* Members take chunks of the batch as they get CPU time instead of one
-     * fixed slice each, so a member that another program (the explorer's
-     * UI) preempts does not hold the others at every barrier. The weight
-     * gradients are then summed in an order that varies from run to run:
-     * results agree to rounding, not bit for bit. Default off (CLI). */
+     * fixed slice each, and a backward chunk's weight gradient is queued
+     * for whichever member reaches the next barrier first, so a member that
+     * another program (the explorer's UI) preempts does not hold the others
+     * at every barrier. The weight gradients are then summed in an order
+     * that varies from run to run: results agree to rounding, not bit for
+     * bit. Default off (CLI). */
     int dynamic;
 } zs_train_desc;
 

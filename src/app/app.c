@@ -33,12 +33,13 @@
  * shows its face in the next frame at 60 fps while training runs flat out,
  * and training has the whole machine while nobody touches the window.
  * The trainer's members take each batch in chunks as they get CPU
- * (zs_train_desc.dynamic; --train-static for fixed slices), so the member
- * the UI preempts does not hold the other at every batch-norm barrier.
- * Measured on 2 cores under Xvfb + llvmpipe (docs/gui.md): 60 fps dragging
- * with training at 63-65% of the CLI's rate (59-63% with fixed slices; the
- * GUI itself takes 0.4 of a core), 96% with the window idle; with the cores
- * but one (the earlier default) dragging gave 50% and idle 51%. Mesa's llvmpipe,
+ * (zs_train_desc.dynamic; --train-static for fixed slices), and a member
+ * that reaches a batch-norm barrier first computes queued weight gradients
+ * instead of waiting for the one the UI preempted. Measured on 2 cores
+ * under Xvfb + llvmpipe (docs/gui.md, stop 16): 60 fps dragging with
+ * training at 77-81% of the CLI's rate (the GUI itself takes 0.33 of a
+ * core), 96% with the window idle (stop 15); with the cores but one (the
+ * earlier default) dragging gave 50% and idle 51%. Mesa's llvmpipe,
  * when there is no GPU, would render with a thread per core: open_window
  * sets LP_NUM_THREADS=1 (unless set) so it stays on the UI's core too.
  *

@@ -113,26 +113,37 @@ void zs_team_run(zs_team *t, zs_team_fn fn, void *arg)
     pthread_mutex_unlock(&t->mu);
 }
 
-void zs_team_barrier(zs_team *t)
+unsigned zs_team_arrive(zs_team *t)
 {
-    if (t->n == 1) return;
+    if (t->n == 1) return 0;
     pthread_mutex_lock(&t->bmu);
     unsigned phase = t->bphase;
     if (++t->bcount == t->n) {
         t->bcount = 0;
         __atomic_store_n(&t->bphase, phase + 1, __ATOMIC_RELEASE);
         pthread_cond_broadcast(&t->bcv);
-        pthread_mutex_unlock(&t->bmu);
-        return;
     }
     pthread_mutex_unlock(&t->bmu);
+    return phase;
+}
+
+int zs_team_passed(zs_team *t, unsigned ticket)
+{
+    return t->n == 1 || __atomic_load_n(&t->bphase, __ATOMIC_ACQUIRE) != ticket;
+}
+
+void zs_team_wait(zs_team *t, unsigned ticket)
+{
+    if (t->n == 1) return;
     /* Short spin: the other member is usually microseconds away. */
     for (int i = 0; i < 4000; i++) {
-        if (__atomic_load_n(&t->bphase, __ATOMIC_ACQUIRE) != phase) return;
+        if (__atomic_load_n(&t->bphase, __ATOMIC_ACQUIRE) != ticket) return;
         __builtin_ia32_pause();
     }
     pthread_mutex_lock(&t->bmu);
-    while (t->bphase == phase) pthread_cond_wait(&t->bcv, &t->bmu);
+    while (t->bphase == ticket) pthread_cond_wait(&t->bcv, &t->bmu);
     pthread_mutex_unlock(&t->bmu);
 }
+
+void zs_team_barrier(zs_team *t) { zs_team_wait(t, zs_team_arrive(t)); }
 

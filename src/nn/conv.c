@@ -321,8 +321,10 @@ void zs_conv2d_backward(const zs_conv_shape *s, const float *x, const float *w, 
     for (int i0 = 0; i0 < s->n; i0 += q.g) {
         int n = s->n - i0 < q.g ? s->n - i0 : q.g, np = (int)(n * q.p);
         const float *dyc = dy + i0 * yi;
-        conv_split(s, &q, n, x + i0 * xi, xs, row);
-        conv_im2col(s, &q, n, xs, cols);
+        if (dw) {   /* the columns of x are for dW only */
+            conv_split(s, &q, n, x + i0 * xi, xs, row);
+            conv_im2col(s, &q, n, xs, cols);
+        }
         if (n > 1) {
             gather_nchw(n, s->oc, q.p, dyc, tmp);
             dyc = tmp;
@@ -1034,7 +1036,7 @@ void zs_upconv_backward(const zs_upconv_shape *s, const float *x, const float *w
     memset(dweff, 0, sizeof(float) * wsz);
     if (upconv_direct(s)) {
         upconv_backward_direct(s, x, weff, dy, dx, dweff, db, scratch);
-        upconv_fold_grad(s, dweff, dw);
+        if (dw) upconv_fold_grad(s, dweff, dw);
         return;
     }
     int k4 = 4 * s->c, g = upconv_chunk(s), W = s->w;
@@ -1054,13 +1056,15 @@ void zs_upconv_backward(const zs_upconv_shape *s, const float *x, const float *w
                 deinterleave_rows(s->h, W, (size_t)W, 0, yo, p, p + s->oc * np);
                 deinterleave_rows(s->h, W, (size_t)W, 1, yo, p + 2 * s->oc * np, p + 3 * s->oc * np);
             }
-        pad_planes(cs.n * s->c, s->h, W, x + i0 * xi, xp);
+        if (dw) pad_planes(cs.n * s->c, s->h, W, x + i0 * xi, xp);   /* x is for dW only */
         if (dx) memset(dxp, 0, sizeof(float) * cs.n * s->c * pad_plane(s));
         for (int ph = 0; ph < 4; ph++) {
             const float *dyt = t4 + ph * s->oc * np, *wph = weff + (size_t)ph * s->oc * k4;
-            upconv_im2col(s, cs.n, xp, ph >> 1, ph & 1, cols);
-            zs_sgemm(ZS_N, ZS_T, s->oc, k4, (int)np, 1.0f, dyt, (int)np, cols, (int)np,
-                        1.0f, dweff + (size_t)ph * s->oc * k4, k4);
+            if (dw) {
+                upconv_im2col(s, cs.n, xp, ph >> 1, ph & 1, cols);
+                zs_sgemm(ZS_N, ZS_T, s->oc, k4, (int)np, 1.0f, dyt, (int)np, cols, (int)np,
+                            1.0f, dweff + (size_t)ph * s->oc * k4, k4);
+            }
             if (!dx) continue;
             zs_sgemm(ZS_T, ZS_N, k4, (int)np, s->oc, 1.0f, wph, k4, dyt, (int)np,
                         0.0f, dcols, (int)np);
@@ -1069,5 +1073,5 @@ void zs_upconv_backward(const zs_upconv_shape *s, const float *x, const float *w
         if (dx)   /* drop the border */
             copy_blocks(cs.n * s->c, s->h, W, dxp + W + 3, pad_plane(s), (size_t)W + 2, dx + i0 * xi, hw, (size_t)W);
     }
-    upconv_fold_grad(s, dweff, dw);
+    if (dw) upconv_fold_grad(s, dweff, dw);
 }

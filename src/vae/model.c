@@ -19,6 +19,7 @@
 #include "zspace/features.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -210,6 +211,9 @@ static void dims_init(const zs_vae_config *c, layer_dims *d)
 #define BN_SLOT (2 * 1024)
 #define MAX_PHASES (4 * ZS_VAE_MAX_BLOCKS)
 
+/* A deferred weight gradient: conv (enc) or upconv `layer`'s dW for images [lo, lo + n) ("deferred" below). */
+typedef struct deferred { int enc, layer, lo, n; } deferred;
+
 /* Loss sums of one part of the batch (a member's slice, or a chunk). */
 typedef struct part_acc {
     double rec, kl, feat;
@@ -236,6 +240,10 @@ struct zs_vae_train {
     int nparts;                                  /* this step: nt (static) or its chunk count */
     part_acc *acc;                               /* [nslots] */
     struct { int v; char pad[60]; } next[MAX_PHASES];   /* dynamic: next chunk of each phase */
+    /* dynamic: weight gradients of backward chunks, left for whoever waits (see "deferred") */
+    deferred *defer;                             /* [ndefer_max] */
+    int ndefer_max, ndefer, ntaken;              /* under defer_mu */
+    pthread_mutex_t defer_mu;
     zs_team *team;
     member_ws *ws;
     float *grad, *adam_m, *adam_v;
@@ -333,6 +341,9 @@ zs_vae_train *zs_vae_train_create(zs_vae *m, const zs_train_desc *desc)
     t->bn_fwd = zs_alloc_aligned(sizeof(double) * (size_t)2 * ZS_VAE_MAX_BLOCKS * t->nslots * BN_SLOT);
     t->bn_bwd = zs_alloc_aligned(sizeof(double) * (size_t)2 * ZS_VAE_MAX_BLOCKS * t->nslots * BN_SLOT);
     t->acc = zs_xcalloc((size_t)t->nslots, sizeof *t->acc);
+    t->ndefer_max = t->nslots * 2 * ZS_VAE_MAX_BLOCKS;
+    t->defer = zs_xcalloc((size_t)t->ndefer_max, sizeof *t->defer);
+    pthread_mutex_init(&t->defer_mu, NULL);
     for (int k = 0; k < t->nslots; k++) t->acc[k].kl_dim = zs_xcalloc((size_t)c->z, sizeof(double));
     t->kl_dim = zs_xcalloc((size_t)c->z, sizeof(double));
     t->team = zs_team_create(t->nt);
@@ -343,6 +354,8 @@ void zs_vae_train_destroy(zs_vae_train *t)
 {
     if (!t) return;
     zs_team_destroy(t->team);
+    free(t->defer);
+    pthread_mutex_destroy(&t->defer_mu);
     int nb = t->m->cfg.nblocks;
     for (int k = 0; k < t->nt; k++) {
         member_ws *w = &t->ws[k];
@@ -489,9 +502,67 @@ static void bn_bwd_partial(zs_vae_train *t, const bn_layer *L, const span *sp)
 
 /* After the barrier: the whole batch's backward sums into w->bsum, and
  * (member 0) the gradients of gamma and beta. */
+/* ---- deferred weight gradients (dynamic only) --------------------------------
+ * A backward chunk's weight gradient is needed only at the end of the step,
+ * when the members' gradients are summed; its input gradient is what the
+ * next phase waits for. So with chunks a backward phase computes dx only
+ * and queues the chunk's dW, and a member that reaches a barrier before the
+ * others (one of them lost its core for a while) works through the queue
+ * instead of sleeping; what is left is shared out before the reduction.
+ * dW goes into the grad buffer of the member that computes it. */
+
+static void defer_push(zs_vae_train *t, int enc, int layer, const span *sp)
+{
+    if (!sp->n) return;
+    pthread_mutex_lock(&t->defer_mu);
+    ZS_ASSERT(t->ndefer < t->ndefer_max);
+    t->defer[t->ndefer++] = (deferred){enc, layer, (int)sp->lo, sp->n};
+    pthread_mutex_unlock(&t->defer_mu);
+}
+
+/* Take one queued dW and compute it; 0 when the queue is empty. */
+static int defer_run_one(zs_vae_train *t, member_ws *w)
+{
+    pthread_mutex_lock(&t->defer_mu);
+    int have = t->ntaken < t->ndefer;
+    deferred k = have ? t->defer[t->ntaken++] : (deferred){0};
+    pthread_mutex_unlock(&t->defer_mu);
+    if (!have) return 0;
+    zs_vae *m = t->m;
+    const layer_dims *d = &t->dims;
+    int i = k.layer;
+    size_t lo = (size_t)k.lo;
+    if (k.enc) {
+        zs_conv_shape cs = d->enc[i];
+        cs.n = k.n;
+        const float *x = i ? t->enc_act[i - 1] + lo * d->enc_out[i - 1] : t->x + lo * d->img;
+        zs_conv2d_backward(&cs, x, zs_vae_t(m, m->params, m->enc[i].conv_w), t->d_enc[i] + lo * d->enc_out[i], NULL,
+                           w->grad + m->table.t[m->enc[i].conv_w].offset, NULL, w->scratch);
+    } else {
+        zs_upconv_shape us = d->dec[i];
+        us.n = k.n;
+        const float *x = i ? t->dec_act[i - 1] + lo * d->dec_out[i - 1] : t->h + lo * d->flat;
+        zs_upconv_backward(&us, x, t->weff[i], t->d_dec[i] + lo * d->dec_out[i], NULL,
+                           w->grad + m->table.t[m->dec[i].conv_w].offset, NULL, w->scratch);
+    }
+    return 1;
+}
+
+/* The barrier after a backward phase: with chunks, queued dW until the others are there. */
+static void bwd_barrier(zs_vae_train *t, member_ws *w)
+{
+    if (!t->d.dynamic) {
+        zs_team_barrier(t->team);
+        return;
+    }
+    unsigned ticket = zs_team_arrive(t->team);
+    while (!zs_team_passed(t->team, ticket) && defer_run_one(t, w)) {}
+    zs_team_wait(t->team, ticket);
+}
+
 static void bn_bwd_sync(zs_vae_train *t, int tid, const bn_layer *L, member_ws *w, float *grad)
 {
-    zs_team_barrier(t->team);
+    bwd_barrier(t, w);
     for (int j = 0; j < 2 * L->c; j++) {
         w->bsum[j] = 0;
         for (int k = 0; k < t->nparts; k++) w->bsum[j] += bn_part(t, t->bn_bwd, L->id, k)[j];
@@ -614,7 +685,9 @@ static void train_member(void *arg, int tid, int nt)
             float *dx = i ? Ln.grad + lo * Ln.per_img : t->dh + lo * d->flat;
             const float *x = i ? Ln.act + lo * Ln.per_img : t->h + lo * d->flat;
             float *db = m->dec[i].conv_b >= 0 ? GRAD(m->dec[i].conv_b) : NULL;
-            if (n) zs_upconv_backward(&us, x, t->weff[i], dy, dx, GRAD(m->dec[i].conv_w), db, w->scratch);
+            int later = t->d.dynamic && !db;   /* dW deferred (a bias gradient is cheap: kept here) */
+            if (n) zs_upconv_backward(&us, x, t->weff[i], dy, dx, later ? NULL : GRAD(m->dec[i].conv_w), db, w->scratch);
+            if (later) defer_push(t, 0, i, &sp);
             if (i == 0) {
                 float *z = t->z + lo * Z, *dz = t->dz + lo * Z, *dmu = t->dmu + lo * Z, *dlv = t->dlogvar + lo * Z;
                 if (n) zs_dense_backward(n, Z, d->flat, z, PAR(m->dfc_w), dx, dz, GRAD(m->dfc_w), GRAD(m->dfc_b));
@@ -641,7 +714,11 @@ static void train_member(void *arg, int tid, int nt)
             float *dy = bn_bwd_apply(t, w, &L, &sp);
             float *dx = i ? Ln.grad + sp.lo * Ln.per_img : NULL;
             const float *x = i ? Ln.act + sp.lo * Ln.per_img : t->x + sp.lo * d->img;
-            if (sp.n) zs_conv2d_backward(&cs, x, PAR(m->enc[i].conv_w), dy, dx, GRAD(m->enc[i].conv_w), NULL, w->scratch);
+            if (t->d.dynamic) {   /* dx now, dW deferred; the first layer has no dx */
+                if (sp.n && dx) zs_conv2d_backward(&cs, x, PAR(m->enc[i].conv_w), dy, dx, NULL, NULL, w->scratch);
+                defer_push(t, 1, i, &sp);
+            } else if (sp.n)
+                zs_conv2d_backward(&cs, x, PAR(m->enc[i].conv_w), dy, dx, GRAD(m->enc[i].conv_w), NULL, w->scratch);
             if (i) bn_bwd_partial(t, &Ln, &sp);
         }
         if (i) bn_bwd_sync(t, tid, &Ln, w, G);
@@ -649,6 +726,7 @@ static void train_member(void *arg, int tid, int nt)
     ZS_ASSERT(ph <= MAX_PHASES);
 
     /* ---- reduce gradients: member k sums chunk k of every member's block ---- */
+    while (t->d.dynamic && defer_run_one(t, w)) {}
     zs_team_barrier(t->team);
     size_t glo, ghi;
     zs_split(m->table.ntrain, tid, nt, &glo, &ghi);
@@ -693,6 +771,7 @@ static void run_step(zs_vae_train *t, const float *x, int batch, const float *ep
         memset(a->kl_dim, 0, sizeof(double) * (size_t)m->cfg.z);
     }
     for (int i = 0; i < MAX_PHASES; i++) t->next[i].v = 0;
+    t->ndefer = t->ntaken = 0;
     for (int i = 0; i < m->cfg.nblocks; i++) {
         zs_upconv_shape us = t->dims.dec[i];
         zs_upconv_phase_weights(&us, zs_vae_t(m, m->params, m->dec[i].conv_w), t->weff[i]);
