@@ -37,7 +37,7 @@
  * that reaches a batch-norm barrier first computes queued weight gradients
  * instead of waiting for the one the UI preempted. Measured on 2 cores
  * under Xvfb + llvmpipe (docs/gui.md, stop 16): 60 fps dragging with
- * training at 77-81% of the CLI's rate (the GUI itself takes 0.33 of a
+ * training at 76-81% of the CLI's rate (the GUI itself takes 0.33 of a
  * core), 96% with the window idle (stop 15); with the cores but one (the
  * earlier default) dragging gave 50% and idle 51%. Mesa's llvmpipe,
  * when there is no GPU, would render with a thread per core: open_window
