@@ -211,8 +211,10 @@ static void dims_init(const zs_vae_config *c, layer_dims *d)
 #define BN_SLOT (2 * 1024)
 #define MAX_PHASES (4 * ZS_VAE_MAX_BLOCKS)
 
-/* A deferred weight gradient: conv (enc) or upconv `layer`'s dW for images [lo, lo + n) ("deferred" below). */
-typedef struct deferred { int enc, layer, lo, n; } deferred;
+/* Images [lo, lo + n) of the batch, part `part` of this step (see "the training step, in phases"). */
+typedef struct span { int part, n; size_t lo; } span;
+/* A backward chunk's weight gradient left for later: a conv's (enc) or upconv's ("deferred" below). */
+typedef struct deferred { int enc, layer; span sp; } deferred;
 
 /* Loss sums of one part of the batch (a member's slice, or a chunk). */
 typedef struct part_acc {
@@ -342,7 +344,7 @@ zs_vae_train *zs_vae_train_create(zs_vae *m, const zs_train_desc *desc)
     t->bn_bwd = zs_alloc_aligned(sizeof(double) * (size_t)2 * ZS_VAE_MAX_BLOCKS * t->nslots * BN_SLOT);
     t->acc = zs_xcalloc((size_t)t->nslots, sizeof *t->acc);
     t->ndefer_max = t->nslots * 2 * ZS_VAE_MAX_BLOCKS;
-    t->defer = zs_xcalloc((size_t)t->ndefer_max, sizeof *t->defer);
+    t->defer = zs_xcalloc((size_t)t->ndefer_max, sizeof(deferred));
     pthread_mutex_init(&t->defer_mu, NULL);
     for (int k = 0; k < t->nslots; k++) t->acc[k].kl_dim = zs_xcalloc((size_t)c->z, sizeof(double));
     t->kl_dim = zs_xcalloc((size_t)c->z, sizeof(double));
@@ -416,8 +418,8 @@ const double *zs_vae_train_kl_dim(const zs_vae_train *t) { return t->kl_dim; }
  * or dynamically (zs_train_desc.dynamic) chunks taken from a shared counter
  * until none are left (part = chunk), so a member that loses its core to
  * another program does not hold the others at the next barrier. Batch-norm
- * partials and loss sums are kept per part and summed in part order. */
-typedef struct span { int part, n; size_t lo; } span;
+ * partials and loss sums are kept per part and summed in part order (span,
+ * above). */
 
 static int next_span(zs_vae_train *t, int tid, int phase, int it, span *sp)
 {
@@ -500,8 +502,6 @@ static void bn_bwd_partial(zs_vae_train *t, const bn_layer *L, const span *sp)
                            zs_vae_t(t->m, P, L->ix->bn_b), 1, dy, dy, bn_part(t, t->bn_bwd, L->id, sp->part));
 }
 
-/* After the barrier: the whole batch's backward sums into w->bsum, and
- * (member 0) the gradients of gamma and beta. */
 /* ---- deferred weight gradients (dynamic only) --------------------------------
  * A backward chunk's weight gradient is needed only at the end of the step,
  * when the members' gradients are summed; its input gradient is what the
@@ -511,16 +511,51 @@ static void bn_bwd_partial(zs_vae_train *t, const bn_layer *L, const span *sp)
  * instead of sleeping; what is left is shared out before the reduction.
  * dW goes into the grad buffer of the member that computes it. */
 
+/* Encoder conv i's backward for a span, from the gradient bn_bwd_apply left
+ * in its block: dx into block i-1's gradient (want_dx; the first layer has
+ * none), dW into `grad` (a member's gradient buffer; NULL: not now). */
+static void enc_conv_back(zs_vae_train *t, member_ws *w, int i, const span *sp, int want_dx, float *grad)
+{
+    zs_vae *m = t->m;
+    const layer_dims *d = &t->dims;
+    bn_layer L = enc_bn(t, w, i), Ln = i ? enc_bn(t, w, i - 1) : L;
+    float *dx = want_dx && i ? Ln.grad + sp->lo * Ln.per_img : NULL;
+    float *dw = grad ? grad + m->table.t[m->enc[i].conv_w].offset : NULL;
+    if (!sp->n || (!dx && !dw)) return;
+    zs_conv_shape cs = d->enc[i];
+    cs.n = sp->n;
+    const float *x = i ? Ln.act + sp->lo * Ln.per_img : t->x + sp->lo * d->img;
+    zs_conv2d_backward(&cs, x, zs_vae_t(m, m->params, m->enc[i].conv_w), L.grad + sp->lo * L.per_img, dx, dw, NULL,
+                       w->scratch);
+}
+
+/* Decoder upconv i's backward for a span (i < nblocks - 1), the same way:
+ * dx into block i-1's gradient or, for block 0, into dh. */
+static void dec_conv_back(zs_vae_train *t, member_ws *w, int i, const span *sp, int want_dx, float *grad)
+{
+    zs_vae *m = t->m;
+    const layer_dims *d = &t->dims;
+    bn_layer L = dec_bn(t, w, i), Ln = i ? dec_bn(t, w, i - 1) : L;
+    float *dx = !want_dx ? NULL : i ? Ln.grad + sp->lo * Ln.per_img : t->dh + sp->lo * d->flat;
+    float *dw = grad ? grad + m->table.t[m->dec[i].conv_w].offset : NULL;
+    float *db = grad && m->dec[i].conv_b >= 0 ? grad + m->table.t[m->dec[i].conv_b].offset : NULL;
+    if (!sp->n || (!dx && !dw)) return;
+    zs_upconv_shape us = d->dec[i];
+    us.n = sp->n;
+    const float *x = i ? Ln.act + sp->lo * Ln.per_img : t->h + sp->lo * d->flat;
+    zs_upconv_backward(&us, x, t->weff[i], L.grad + sp->lo * L.per_img, dx, dw, db, w->scratch);
+}
+
 static void defer_push(zs_vae_train *t, int enc, int layer, const span *sp)
 {
     if (!sp->n) return;
     pthread_mutex_lock(&t->defer_mu);
     ZS_ASSERT(t->ndefer < t->ndefer_max);
-    t->defer[t->ndefer++] = (deferred){enc, layer, (int)sp->lo, sp->n};
+    t->defer[t->ndefer++] = (deferred){enc, layer, *sp};
     pthread_mutex_unlock(&t->defer_mu);
 }
 
-/* Take one queued dW and compute it; 0 when the queue is empty. */
+/* Take one queued dW and compute it into this member's gradients; 0 when the queue is empty. */
 static int defer_run_one(zs_vae_train *t, member_ws *w)
 {
     pthread_mutex_lock(&t->defer_mu);
@@ -528,23 +563,8 @@ static int defer_run_one(zs_vae_train *t, member_ws *w)
     deferred k = have ? t->defer[t->ntaken++] : (deferred){0};
     pthread_mutex_unlock(&t->defer_mu);
     if (!have) return 0;
-    zs_vae *m = t->m;
-    const layer_dims *d = &t->dims;
-    int i = k.layer;
-    size_t lo = (size_t)k.lo;
-    if (k.enc) {
-        zs_conv_shape cs = d->enc[i];
-        cs.n = k.n;
-        const float *x = i ? t->enc_act[i - 1] + lo * d->enc_out[i - 1] : t->x + lo * d->img;
-        zs_conv2d_backward(&cs, x, zs_vae_t(m, m->params, m->enc[i].conv_w), t->d_enc[i] + lo * d->enc_out[i], NULL,
-                           w->grad + m->table.t[m->enc[i].conv_w].offset, NULL, w->scratch);
-    } else {
-        zs_upconv_shape us = d->dec[i];
-        us.n = k.n;
-        const float *x = i ? t->dec_act[i - 1] + lo * d->dec_out[i - 1] : t->h + lo * d->flat;
-        zs_upconv_backward(&us, x, t->weff[i], t->d_dec[i] + lo * d->dec_out[i], NULL,
-                           w->grad + m->table.t[m->dec[i].conv_w].offset, NULL, w->scratch);
-    }
+    if (k.enc) enc_conv_back(t, w, k.layer, &k.sp, 0, w->grad);
+    else dec_conv_back(t, w, k.layer, &k.sp, 0, w->grad);
     return 1;
 }
 
@@ -560,6 +580,8 @@ static void bwd_barrier(zs_vae_train *t, member_ws *w)
     zs_team_wait(t->team, ticket);
 }
 
+/* After the barrier: the whole batch's backward sums into w->bsum, and
+ * (member 0) the gradients of gamma and beta. */
 static void bn_bwd_sync(zs_vae_train *t, int tid, const bn_layer *L, member_ws *w, float *grad)
 {
     bwd_barrier(t, w);
@@ -679,15 +701,10 @@ static void train_member(void *arg, int tid, int nt)
         FOR_SPANS(ph) {
             size_t lo = sp.lo;
             int n = sp.n;
-            zs_upconv_shape us = d->dec[i];
-            us.n = n;
-            float *dy = bn_bwd_apply(t, w, &L, &sp);
+            bn_bwd_apply(t, w, &L, &sp);
+            dec_conv_back(t, w, i, &sp, 1, t->d.dynamic ? NULL : G);   /* with chunks: dW deferred */
+            if (t->d.dynamic) defer_push(t, 0, i, &sp);
             float *dx = i ? Ln.grad + lo * Ln.per_img : t->dh + lo * d->flat;
-            const float *x = i ? Ln.act + lo * Ln.per_img : t->h + lo * d->flat;
-            float *db = m->dec[i].conv_b >= 0 ? GRAD(m->dec[i].conv_b) : NULL;
-            int later = t->d.dynamic && !db;   /* dW deferred (a bias gradient is cheap: kept here) */
-            if (n) zs_upconv_backward(&us, x, t->weff[i], dy, dx, later ? NULL : GRAD(m->dec[i].conv_w), db, w->scratch);
-            if (later) defer_push(t, 0, i, &sp);
             if (i == 0) {
                 float *z = t->z + lo * Z, *dz = t->dz + lo * Z, *dmu = t->dmu + lo * Z, *dlv = t->dlogvar + lo * Z;
                 if (n) zs_dense_backward(n, Z, d->flat, z, PAR(m->dfc_w), dx, dz, GRAD(m->dfc_w), GRAD(m->dfc_b));
@@ -709,16 +726,9 @@ static void train_member(void *arg, int tid, int nt)
     for (int i = nb - 1; i >= 0; i--, ph++) {
         bn_layer L = enc_bn(t, w, i), Ln = i ? enc_bn(t, w, i - 1) : L;
         FOR_SPANS(ph) {
-            zs_conv_shape cs = d->enc[i];
-            cs.n = sp.n;
-            float *dy = bn_bwd_apply(t, w, &L, &sp);
-            float *dx = i ? Ln.grad + sp.lo * Ln.per_img : NULL;
-            const float *x = i ? Ln.act + sp.lo * Ln.per_img : t->x + sp.lo * d->img;
-            if (t->d.dynamic) {   /* dx now, dW deferred; the first layer has no dx */
-                if (sp.n && dx) zs_conv2d_backward(&cs, x, PAR(m->enc[i].conv_w), dy, dx, NULL, NULL, w->scratch);
-                defer_push(t, 1, i, &sp);
-            } else if (sp.n)
-                zs_conv2d_backward(&cs, x, PAR(m->enc[i].conv_w), dy, dx, GRAD(m->enc[i].conv_w), NULL, w->scratch);
+            bn_bwd_apply(t, w, &L, &sp);
+            enc_conv_back(t, w, i, &sp, 1, t->d.dynamic ? NULL : G);   /* with chunks: dW deferred */
+            if (t->d.dynamic) defer_push(t, 1, i, &sp);
             if (i) bn_bwd_partial(t, &Ln, &sp);
         }
         if (i) bn_bwd_sync(t, tid, &Ln, w, G);
