@@ -49,9 +49,10 @@ void zs_present_init(zs_present *p, SDL_Window *win)
 }
 
 /* Rectangles (x, y, w, h) merged while the box around two of them is no
- * more than MERGE_SLACK pixels larger than the two: each copy is a
- * request the X server answers before the next (drisw waits for it), which
- * costs about what copying 50,000 more pixels does. */
+ * more than MERGE_SLACK pixels larger than the two: each copy is a request
+ * the client waits on (XSync was 23% of the UI thread's perf samples with
+ * about 10 copies a frame). 50,000 is a round guess, not tuned: it merges
+ * a slider drag's small rectangles into 3-4 copies a frame. */
 #define MERGE_SLACK 50000L
 static int merge_rects(int (*q)[4], int n)
 {
@@ -75,13 +76,11 @@ static int merge_rects(int (*q)[4], int n)
 void zs_present_frame(zs_present *p, SDL_Window *win, const zs_render *r)
 {
 #ifdef ZS_HAVE_GLX
-    int whole = r->nrects == 1 && r->rects[0][2] >= r->fb_w && r->rects[0][3] >= r->fb_h;
+    int whole = r->drawn_px >= r->fb_w * r->fb_h;
     if (p->sub && r->nrects <= ZS_RENDER_MAX_RECTS && !whole) {
-        int q[ZS_RENDER_MAX_RECTS + 1][4], n = r->nrects;
+        int q[ZS_RENDER_MAX_RECTS][4], n = r->nrects;
         memcpy(q, r->rects, sizeof(int) * 4 * (size_t)n);
-        /* the canary (render.c) is drawn every frame: copy it too, so the window is the back buffer */
-        q[n][0] = r->fb_w - 1, q[n][1] = 0, q[n][2] = 1, q[n][3] = 1;
-        n = merge_rects(q, n + 1);
+        n = merge_rects(q, n);
         for (int i = 0; i < n; i++) glXCopySubBufferMESA(p->dpy, (GLXDrawable)p->xwin, q[i][0], q[i][1], q[i][2], q[i][3]);
         p->nsub++;
         p->ncopies += n;

@@ -53,7 +53,7 @@ int zs_font_open(zs_font *f, const char *path, int size_pt, float scale, char *e
     }
     f->atlas_h = y + row;
     uint8_t *px = zs_xcalloc((size_t)f->atlas_w * f->atlas_h, 4);
-    memset(px, 255, 4);   /* texel (0, 0), left free by the packing: opaque white, for rectangles (draw_area) */
+    memset(px, 255, 4);   /* texel (0, 0), left free by the packing: opaque white (white_uv) */
     for (int i = 0; i < 95; i++) {
         SDL_Surface *s = surf[i];
         if (!s) continue;
@@ -190,12 +190,6 @@ int zs_render_init(zs_render *r, const char *shader_dir, char *err, size_t nerr)
     free(idx);
     glBindVertexArray(0);
     r->verts = zs_xmalloc(sizeof(vtx) * 4 * MAX_QUADS);
-    const uint8_t white[4] = {255, 255, 255, 255};
-    glGenTextures(1, &r->white);
-    glBindTexture(GL_TEXTURE_2D, r->white);
-    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, 1, 1, 0, GL_RGBA, GL_UNSIGNED_BYTE, white);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
     return 0;
 }
 
@@ -206,7 +200,6 @@ void zs_render_free(zs_render *r)
     if (r->vbo) glDeleteBuffers(1, &r->vbo);
     if (r->ibo) glDeleteBuffers(1, &r->ibo);
     if (r->vao) glDeleteVertexArrays(1, &r->vao);
-    if (r->white) glDeleteTextures(1, &r->white);
     free(r->verts), free(r->sig), free(r->prev_sig), free(r->boxes);
     memset(r, 0, sizeof *r);
 }
@@ -381,6 +374,22 @@ static int kept_last_frame(zs_render *r)
     return got[0] == want[0] && got[1] == want[1] && got[2] == want[2];
 }
 
+/* The centre of the glyph atlas' white texel (0, 0) (zs_font_open). */
+static void white_uv(const zs_font *f, float *u, float *v)
+{
+    *u = 0.5f / (float)f->atlas_w, *v = 0.5f / (float)f->atlas_h;
+}
+
+/* Note a rectangle drawn this frame, in GL's window coordinates (origin bottom left). */
+static void list_rect(zs_render *r, box b)
+{
+    if (r->nrects < ZS_RENDER_MAX_RECTS) {
+        int *q = r->rects[r->nrects];
+        q[0] = b.x0, q[1] = r->fb_h - b.y1, q[2] = b.x1 - b.x0, q[3] = b.y1 - b.y0;
+    }
+    r->nrects++;
+}
+
 /* Draw the commands that touch `area`, clipped to it (boxes[i]: command i's, clipped; empty for clips). */
 static void draw_area(zs_render *r, const ui_ctx *ui, const zs_font *font, const box *boxes, box area, box win)
 {
@@ -404,8 +413,9 @@ static void draw_area(zs_render *r, const ui_ctx *ui, const zs_font *font, const
         case UI_CMD_RECT: {
             /* the atlas' white texel, blended like the text: rectangles and text then share one
              * batch instead of breaking it at every label (a slider drag drew 50-68 batches a
-             * frame, now 11-12; an opaque colour blends to itself exactly) */
-            float wu = 0.5f / (float)font->atlas_w, wv = 0.5f / (float)font->atlas_h;
+             * frame, now 11-12); with alpha 255 the colour replaces what is below */
+            float wu, wv;
+            white_uv(font, &wu, &wv);
             quad(r, font->tex, 1, x0, y0, x1, y1, wu, wv, wu, wv, c->color);
             break;
         }
@@ -468,7 +478,7 @@ int zs_render_frame(zs_render *r, int fb_w, int fb_h, float scale, const ui_ctx 
     glActiveTexture(GL_TEXTURE0);
     glBindVertexArray(r->vao);
     r->nquads = 0;
-    r->cur_tex = r->white;
+    r->cur_tex = font->tex;
     r->cur_blend = 0;
     r->cur_sharpen = 0;
     memset(r->cur_rect, 0, sizeof r->cur_rect);
@@ -497,11 +507,7 @@ int zs_render_frame(zs_render *r, int fb_w, int fb_h, float scale, const ui_ctx 
                 for (int k = x; k <= x1; k++) done[(size_t)yy * tx + k] = 1;
             box area = box_and((box){x * TILE, y * TILE, (x1 + 1) * TILE, (y1 + 1) * TILE}, win);
             draw_area(r, ui, font, boxes, area, win);
-            if (r->nrects < ZS_RENDER_MAX_RECTS) {   /* GL's window coordinates: origin bottom left */
-                int *q = r->rects[r->nrects];
-                q[0] = area.x0, q[1] = fb_h - area.y1, q[2] = area.x1 - area.x0, q[3] = area.y1 - area.y0;
-            }
-            r->nrects++;
+            list_rect(r, area);
             drawn += (area.x1 - area.x0) * (area.y1 - area.y0);
         }
     free(done);
@@ -509,9 +515,12 @@ int zs_render_frame(zs_render *r, int fb_w, int fb_h, float scale, const ui_ctx 
         uint8_t c[4];
         canary_color(++r->canary, c);
         glScissor(fb_w - 1, 0, 1, 1);
-        quad(r, r->white, 0, (float)fb_w - 1, (float)fb_h - 1, (float)fb_w, (float)fb_h, 0.5f, 0.5f, 0.5f, 0.5f,
+        float wu, wv;
+        white_uv(font, &wu, &wv);
+        quad(r, font->tex, 0, (float)fb_w - 1, (float)fb_h - 1, (float)fb_w, (float)fb_h, wu, wv, wu, wv,
              (ui_color){c[0], c[1], c[2], c[3]});
         flush(r);
+        list_rect(r, (box){fb_w - 1, fb_h - 1, fb_w, fb_h});
         r->canary_set = 1;
     }
     glBindVertexArray(0);

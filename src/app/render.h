@@ -40,7 +40,7 @@ int zs_font_line_height(const zs_font *f);   /* logical pixels */
 
 #define ZS_RENDER_MAX_RECTS 64
 typedef struct zs_render {
-    unsigned prog, prog_sharpen, vao, vbo, ibo, white;   /* quad.frag; sharpen.frag */
+    unsigned prog, prog_sharpen, vao, vbo, ibo;   /* quad.frag; sharpen.frag */
     int u_viewport, u_tex, us_viewport, us_tex, u_sharpen, u_rect;
     float *verts;            /* quads waiting to be drawn */
     int nquads;
@@ -58,8 +58,9 @@ typedef struct zs_render {
     int canary_set;
     long nfull_lost;         /* full redraws because the back buffer had not kept the last frame */
     int drawn_px;            /* pixels drawn in the last frame */
-    /* the rectangles drawn in the last frame, in GL window pixels (x, y from
-     * the bottom, w, h); more than ZS_RENDER_MAX_RECTS: only the count */
+    /* the rectangles drawn in the last frame (the canary's too), in GL window
+     * pixels (x, y from the bottom, w, h); more than ZS_RENDER_MAX_RECTS:
+     * only the count */
     int nrects;
     int rects[ZS_RENDER_MAX_RECTS][4];
 } zs_render;
