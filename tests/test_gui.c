@@ -100,6 +100,16 @@ static int run_gui(const char *tag, const char *args, char **out, char **err)
     return run_cmd(tag, cmd, out, err);
 }
 
+/* Write `script` to g_tmp/NAME.txt and run `zspace gui EXTRA --script` it (run_gui's tag: tag). */
+static int run_script(const char *tag, const char *name, const char *script, const char *extra, char **out, char **err)
+{
+    char path[600], args[1024];
+    snprintf(path, sizeof path, "%s/%s.txt", g_tmp, name);
+    write_text(path, script);
+    snprintf(args, sizeof args, "%s%s--script %s", extra, extra[0] ? " " : "", path);
+    return run_gui(tag, args, out, err);
+}
+
 static double strength(const char *sec, const char *name)
 {
     char key[64];
@@ -768,10 +778,7 @@ static void test_interp(lib *L)
 {
     char script[8192], path[600], args[1024], *out, *err;
     snprintf(script, sizeof script, INTERP_SCRIPT, g_tmp);
-    snprintf(path, sizeof path, "%s/interp.txt", g_tmp);
-    write_text(path, script);
-    snprintf(args, sizeof args, "--script %s", path);
-    int rc = run_gui("interp", args, &out, &err);
+    int rc = run_script("interp", "interp", script, "", &out, &err);
     CHECKF(rc == 0, "exit code %d; stderr: %s", rc, err);
     char *se = section(out, "empty"), *ss = section(out, "slerp"), *sl = section(out, "lerp");
     char *s0 = section(out, "t0"), *sx = section(out, "export"), *sp = section(out, "play");
@@ -972,10 +979,7 @@ static void test_sample(lib *L)
 {
     char script[8192], path[600], args[1024], *out, *err;
     snprintf(script, sizeof script, SAMPLE_SCRIPT, g_tmp);
-    snprintf(path, sizeof path, "%s/sample.txt", g_tmp);
-    write_text(path, script);
-    snprintf(args, sizeof args, "--script %s", path);
-    int rc = run_gui("sample", args, &out, &err);
+    int rc = run_script("sample", "sample", script, "", &out, &err);
     CHECKF(rc == 0, "exit code %d; stderr: %s", rc, err);
     static const char *const tags[] = {"iso1", "iso2", "fit2", "iso2b", "r0iso", "r0fit", "fit15", "pick", "pick_smile"};
     char *sec[9];
@@ -1125,10 +1129,7 @@ static void test_train(lib *L)
 {
     char script[8192], path[600], args[1024], *out, *err;
     snprintf(script, sizeof script, TRAIN_SCRIPT, g_tmp);
-    snprintf(path, sizeof path, "%s/train.txt", g_tmp);
-    write_text(path, script);
-    snprintf(args, sizeof args, "--train-batch 16 --script %s", path);
-    int rc = run_gui("train", args, &out, &err);
+    int rc = run_script("train", "train", script, "--train-batch 16", &out, &err);
     CHECKF(rc == 0, "exit code %d; stderr: %s", rc, err);
     CHECKF(strstr(out, "echo t_stopped") && !strstr(out, "echo after_quit"), "the script did not run to its end:\n%s%s",
            out, err);
@@ -1280,10 +1281,7 @@ static void test_axes(lib *L)
 {
     char script[4096], path[600], args[1024], *out, *err;
     snprintf(script, sizeof script, AXES_SCRIPT, g_tmp);
-    snprintf(path, sizeof path, "%s/axes.txt", g_tmp);
-    write_text(path, script);
-    snprintf(args, sizeof args, "--script %s", path);
-    int rc = run_gui("axes", args, &out, &err);
+    int rc = run_script("axes", "axes", script, "", &out, &err);
     CHECKF(rc == 0, "exit code %d; stderr: %s", rc, err);
     char *s0 = section(out, "ax0"), *s1 = section(out, "ax1"), *so = section(out, "ortho");
     char *sb = section(out, "ortho_bad"), *sp = section(out, "pc"), *st = section(out, "still");
@@ -1402,10 +1400,7 @@ static void test_search(lib *L)
              "click thumb/0\nsync\necho click\nprint state\nkey Right\nsync\necho right\nprint state\n"
              "screenshot %s/search.png\nclick textbox/search\nkey ctrl+U\ntype smilng=no GLASSES\nwait 2\n"
              "echo s2\nprint gallery\nwait 1\n", g_tmp);
-    snprintf(path, sizeof path, "%s/search.txt", g_tmp);
-    write_text(path, script);
-    snprintf(args, sizeof args, "--script %s", path);
-    int rc = run_gui("search", args, &out, &err);
+    int rc = run_script("search", "search", script, "", &out, &err);
     CHECKF(rc == 0, "exit code %d; stderr: %s", rc, err);
     char *s1 = section(out, "s1"), *sc = section(out, "click"), *sr = section(out, "right"), *s2 = section(out, "s2");
     int ks = zs_attr_find("Smiling"), ke = zs_attr_find("Eyeglasses"), n = zs_cache_count(L->cache);
@@ -1438,10 +1433,7 @@ static void test_train_static(void)
     snprintf(script, sizeof script,
              "sync\nclick tab/Train\nclick button/Start\nwait_train 1\necho s\nprint train\nclick button/Stop\n"
              "wait_state idle\nkey ctrl+Q\n");
-    snprintf(path, sizeof path, "%s/train_static.txt", g_tmp);
-    write_text(path, script);
-    snprintf(args, sizeof args, "--train-batch 16 --train-threads 2 --train-static --script %s", path);
-    int rc = run_gui("train_static", args, &out, &err);
+    int rc = run_script("train_static", "train_static", script, "--train-batch 16 --train-threads 2 --train-static", &out, &err);
     CHECKF(rc == 0, "exit code %d; stderr: %s", rc, err);
     char *ss = section(out, "s");
     CHECKF(train_field(ss, "team=") == 2 && train_field(ss, "dynamic=") == 0 && train_field(ss, "step=") >= 1,
@@ -1462,10 +1454,7 @@ static void test_present(void)
              "sync\nwheel scroll/attributes -5\nwait 1\ndrag slider/Smiling slider/Smiling@0.8333,0.5 12\nsync\n"
              "wait 2\ndrag slider/Smiling slider/Smiling@0.3,0.5 6\nsync\necho p\nprint state\nprint rect status\n"
              "screenshot %1$s/present_back.png\nwindowshot %1$s/present_window.png\nwait 1\n", g_tmp);
-    snprintf(path, sizeof path, "%s/present.txt", g_tmp);
-    write_text(path, script);
-    snprintf(args, sizeof args, "--script %s", path);
-    int rc = run_gui("present", args, &out, &err);
+    int rc = run_script("present", "present", script, "", &out, &err);
     CHECKF(rc == 0, "exit code %d; stderr: %s", rc, err);
     char *sp = section(out, "p");
     int copies = state_int(sp, "copies="), swaps = state_int(sp, "swaps=");
@@ -1736,11 +1725,8 @@ static void test_analysis(lib *L)
 {
     char script[4096], path[600], args[1024], *out, *err;
     snprintf(script, sizeof script, ANALYSIS_SCRIPT, g_tmp);
-    snprintf(path, sizeof path, "%s/analysis.txt", g_tmp);
-    write_text(path, script);
-    snprintf(args, sizeof args, "--train-batch 16 --script %s", path);
     double t0 = zs_now();
-    int rc = run_gui("analysis", args, &out, &err);
+    int rc = run_script("analysis", "analysis", script, "--train-batch 16", &out, &err);
     fprintf(stderr, "analysis: %.1f s\n", zs_now() - t0);
     CHECKF(rc == 0, "exit code %d; stderr: %s", rc, err);
     char *st = section(out, "stats"), *sp = section(out, "pca"), *sl = section(out, "lda"), *sh = section(out, "hover");
