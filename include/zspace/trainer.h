@@ -103,6 +103,7 @@ typedef struct zs_trainer_desc {
 
 typedef struct zs_train_metrics {
     long step;
+    double step_done;           /* zs_now() when `step` finished (0: no step yet) */
     int epoch, batch_in_epoch;
     double img_per_s;           /* over the last ~5 s */
     double loss, rec, kl;       /* exponential moving averages (about 20 steps) */

@@ -1159,6 +1159,7 @@ static void bench_drive(zs_app *a)
     double secs = a->desc.bench_seconds > 0 ? a->desc.bench_seconds : 10;
     if (a->bench_step0 < 0 && a->tview.have_trainer && a->tview.metrics.step > 0 && now - a->bench_t0 > 1.0) {
         a->bench_step0 = a->tview.metrics.step;   /* throughput from the first second on: the trainer is warm */
+        a->bench_step0_done = a->tview.metrics.step_done;
         a->bench_next = now;
         cpu_by_thread(a->bench_cpu0);
     }
@@ -1200,6 +1201,7 @@ static void bench_report(zs_app *a)
     zs_tv_view v = a->tview;
     double el = zs_now() - a->bench_next;
     long steps = a->bench_step0 >= 0 ? v.metrics.step - a->bench_step0 : 0;
+    double train_s = steps > 0 ? v.metrics.step_done - a->bench_step0_done : 0;   /* whole steps, no partial ones */
     printf("bench_seconds %.1f\n", a->desc.bench_seconds > 0 ? a->desc.bench_seconds : 10);
     printf("frames %d\n", a->nbench_frame);
     printf("frame_ms_p50 %.2f\nframe_ms_p95 %.2f\nframe_ms_p99 %.2f\n", pct(a->bench_frame, a->nbench_frame, 0.5),
@@ -1214,7 +1216,7 @@ static void bench_report(zs_app *a)
            pct(a->bench_decode, a->nbench_decode, 0.95));
     printf("decode_compute_ms_p50 %.2f\n", pct(a->bench_compute, a->nbench_decode, 0.5));
     printf("train_threads %d\ntrain_batch %d\ntrain_steps %ld\n", a->train_threads, v.batch, steps);
-    printf("train_img_per_s %.1f\n", el > 0 && steps > 0 ? (double)steps * v.batch / el : 0.0);
+    printf("train_img_per_s %.1f\n", train_s > 0 ? (double)steps * v.batch / train_s : 0.0);
     double cpu[CPU_KINDS];   /* where the CPU went while measuring, per frame and in all */
     cpu_by_thread(cpu);
     for (int k = 0; k < CPU_KINDS; k++) cpu[k] -= a->bench_cpu0[k];

@@ -249,6 +249,7 @@ typedef struct zs_app {
     int bench_phase;                     /* 0 waiting for the first face, 1 measuring, 2 done */
     double bench_t0, bench_next, bench_frame_due;
     long bench_step0;
+    double bench_step0_done;   /* when step bench_step0 finished: the rate runs from step end to step end */
     double post_time[256];               /* when stamp s was posted: post_time[s % 256] */
     uint64_t bench_seen;                 /* newest stamp whose picture was on screen */
     float *bench_frame, *bench_decode, *bench_compute, *bench_drawn;   /* samples */

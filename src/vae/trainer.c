@@ -47,6 +47,7 @@ struct zs_trainer {
     double rate_t0;
     long rate_step0;
     double img_per_s;
+    double step_done;           /* zs_now() at the end of the latest step */
     int nan_run, nan_events;
     float lr_cur;
     char message[256];
@@ -177,6 +178,7 @@ static void fill_metrics(zs_trainer *tr, zs_train_metrics *mt, const zs_step_sta
 {
     memset(mt, 0, sizeof *mt);
     mt->step = tr->step;
+    mt->step_done = tr->step_done;
     mt->epoch = tr->epoch;
     mt->batch_in_epoch = tr->batch_in_epoch;
     mt->img_per_s = tr->img_per_s;
@@ -326,6 +328,7 @@ static zs_status one_step(zs_trainer *tr)
     }
     tr->ema_init = 1;
     double now = zs_now();
+    tr->step_done = now;
     if (tr->rate_t0 == 0) {
         tr->rate_t0 = now;
         tr->rate_step0 = tr->step;
