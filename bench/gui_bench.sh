@@ -21,34 +21,36 @@ Z=$build/zspace
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# steady img/s of `zspace train` from its CSV: (last step - 10) * 64 / (seconds(last) - seconds(10))
+batch=64
+# steady img/s of `zspace train`, from its CSV: images from step 10 to the last over the seconds between
 cli_rate() {
     "$Z" train --data "$faces" --out "$tmp/cli.safetensors" --init "$here/data/default.safetensors" \
-        --steps "$2" --threads "$1" --grid-every 0 --log-every 10 >/dev/null 2>&1
-    awk -F, 'NR > 1 && $1 == 10 { s0 = $3 } NR > 1 { s = $1; t = $3 } END { printf "%.1f", (s - 10) * 64 / (t - s0) }' \
+        --steps "$2" --threads "$1" --batch $batch --grid-every 0 --log-every 10 >/dev/null 2>&1
+    awk -F, -v b=$batch 'NR > 1 && $1 == 10 { s0 = $3 } NR > 1 { s = $1; t = $3 } END { printf "%.1f", (s - 10) * b / (t - s0) }' \
         "$tmp/cli.metrics.csv"
 }
 
-variants="--train-threads 2"
-[ "$all" = all ] && variants="--train-threads 2|--train-threads 1|--train-threads 2 --train-static|--train-threads 2 --train-nice 0"
+# one 10 s drag with the GUI options given; its line, with the training rate over the CLI's ($c2)
+gui_run() {
+    xvfb-run -a -s '-screen 0 1280x800x24' "$Z" gui --bench --seconds 10 --data "$faces" "$@" >"$tmp/gui.txt" 2>&1
+    ratio=$(awk -v c="$c2" '$1 == "train_img_per_s" { printf "%.3f", (c > 0 ? $2 / c : 0) }' "$tmp/gui.txt")
+    echo "gui $*: ratio_to_cli_2 $ratio $(grep -E '^(frames|frame_ms_p50|frame_ms_p95|frame_ms_p99|decode_ms_p50|train_img_per_s|cpu_cores) ' "$tmp/gui.txt" | tr '\n' ' ')"
+}
+
 : >"$tmp/ratios"
 for r in $(seq 1 "$rounds"); do
     echo "== round $r"
     c2=$(cli_rate 2 90)
     echo "cli_threads_2 $c2 img/s"
-    [ "$all" = all ] && echo "cli_threads_1 $(cli_rate 1 60) img/s"
-    IFS='|'
-    for v in $variants; do
-        unset IFS
-        # shellcheck disable=SC2086
-        xvfb-run -a -s '-screen 0 1280x800x24' "$Z" gui --bench --seconds 10 --data "$faces" $v >"$tmp/gui.txt" 2>&1
-        g=$(awk '$1 == "train_img_per_s" { print $2 }' "$tmp/gui.txt")
-        ratio=$(awk -v g="$g" -v c="$c2" 'BEGIN { printf "%.3f", (c > 0 ? g / c : 0) }')
-        [ "$v" = "--train-threads 2" ] && echo "$ratio" >>"$tmp/ratios"
-        echo "gui $v: ratio_to_cli_2 $ratio $(grep -E '^(frames|frame_ms_p50|frame_ms_p95|frame_ms_p99|decode_ms_p50|train_img_per_s|cpu_cores) ' "$tmp/gui.txt" | tr '\n' ' ')"
-        IFS='|'
-    done
-    unset IFS
+    gui_run --train-threads 2
+    echo "$ratio" >>"$tmp/ratios"
+    if [ "$all" = all ]; then
+        echo "cli_threads_1 $(cli_rate 1 60) img/s"
+        gui_run --train-threads 1
+        gui_run --train-threads 2 --train-static
+        gui_run --train-threads 2 --train-nice 0
+    fi
 done
 echo "== training while dragging / CLI --threads 2, $rounds rounds: $(sort -n "$tmp/ratios" | tr '\n' ' ')"
-sort -n "$tmp/ratios" | awk '{ v[NR] = $1 } END { printf "median %.3f, %d of %d rounds at 0.80 or more\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, n, NR } $1 >= 0.8 { n++ }'
+sort -n "$tmp/ratios" | awk '$1 >= 0.8 { n++ } { v[NR] = $1 }
+    END { printf "median %.3f, %d of %d rounds at 0.80 or more\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, n, NR }'

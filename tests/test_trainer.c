@@ -81,10 +81,13 @@ static void test_resume_and_checkpoints(zs_cache *c)
     zs_vae_init(m1, 5);
     zs_trainer *t1 = new_trainer(c, m1, 2);
     CHECK(zs_trainer_steps_per_epoch(t1) == 5);   /* 40 train faces / 8 */
+    double t_run = zs_now();
     CHECK(zs_trainer_run_steps(t1, 12) == ZS_OK);
     zs_train_metrics mt;
     zs_trainer_snapshot(t1, NULL, &mt, NULL);
     CHECK(mt.step == 12 && mt.epoch == 2 && mt.batch_in_epoch == 2);
+    /* the explorer's --bench times whole steps by it */
+    CHECKF(mt.step_done > t_run && mt.step_done <= zs_now(), "step_done %.3f, run from %.3f", mt.step_done, t_run);
     CHECK(mt.loss > 0 && mt.rec > 0 && mt.kl >= 0);
 
     /* interrupted at 7, saved, loaded into a fresh trainer, 5 more */
