@@ -9,6 +9,7 @@
 #ifndef ZS_NN_SIMD_H
 #define ZS_NN_SIMD_H
 
+#include <stdlib.h>
 #include <string.h>
 
 /* The helpers below pass 32-byte vectors by value. They are always inlined
@@ -30,11 +31,22 @@ typedef int zs_v8i __attribute__((vector_size(32)));
 /* 1 when a 16-float vector is one register (AVX-512). Tiles of 8 x 16
  * accumulators fit 32 zmm registers; with AVX2 (16 ymm) they need 16
  * registers for the accumulators alone and spill on every step: 6x slower
- * decoding measured on an AVX2-only AMD EPYC. Kernels pick 4 x 16 then. */
+ * decoding measured on an AVX2-only AMD EPYC. Kernels pick 4 x 16 then.
+ * ZS_SIMD_NARROW=1 in the environment picks the narrow tiles on AVX-512
+ * too, so that a machine with AVX-512 (CI's, usually) tests the tiles an
+ * AVX2 machine runs (tests/nn.cmake); the results are the same to the bit.
+ * Read once per translation unit; racing threads store the same value. */
 ZS_V8_INLINE int zs_simd_wide(void)
 {
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-    return __builtin_cpu_supports("avx512f");
+    static int wide = -1;
+    int w = __atomic_load_n(&wide, __ATOMIC_RELAXED);
+    if (w < 0) {
+        const char *narrow = getenv("ZS_SIMD_NARROW");
+        w = !(narrow && *narrow && strcmp(narrow, "0") != 0) && __builtin_cpu_supports("avx512f");
+        __atomic_store_n(&wide, w, __ATOMIC_RELAXED);
+    }
+    return w;
 #else
     return 0;
 #endif
