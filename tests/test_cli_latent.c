@@ -217,6 +217,44 @@ int main(int argc, char **argv)
         zs_image_free(&e1);
     }
 
+    /* --crop: the guess's own square gives the same bytes as no --crop; another square another
+     * face, used by --detail too (rows above it untouched, rows in it changed) */
+    CHECK(run(&o, "edit --model '%s' --attrs attrs.safetensors --add Smiling=1.0 '%s' --out-dir edc --crop 15,40,148",
+              model, a_jpg) == 0);
+    free(o);
+    CHECK(run(&o, "edit --model '%s' --attrs attrs.safetensors --add Smiling=1.0 '%s' --out-dir edc2 --detail "
+                  "--crop 40,70,100",
+              model, a_jpg) == 0);
+    free(o);
+    {
+        zs_image ec, ed, e2, dd2;
+        char nc[256], n2[256], ndc[256];
+        snprintf(nc, sizeof nc, "edc/%.6s_edit.png", abase);
+        snprintf(n2, sizeof n2, "edc2/%.6s_edit.png", abase);
+        snprintf(ndc, sizeof ndc, "edc2/%.6s_detail.png", abase);
+        snprintf(n1, sizeof n1, "ed/%.6s_edit.png", abase);
+        int got = load_png(nc, &ec) && load_png(n1, &ed) && load_png(n2, &e2) && load_png(ndc, &dd2) &&
+                  zs_image_load(&photo, a_jpg) == ZS_OK;
+        CHECKF(got, "--crop: missing outputs");
+        if (got) {
+            CHECKF(memcmp(ec.rgb, ed.rgb, (size_t)64 * 64 * 3) == 0, "--crop of the guessed square changed the edit");
+            double dc = mean_abs_diff(e2.rgb, ed.rgb, (size_t)64 * 64 * 3);
+            CHECKF(dc > 5.0, "another --crop changed the edit by only %.2f levels", dc);
+            size_t row = (size_t)photo.w * 3;
+            CHECK(memcmp(dd2.rgb, photo.rgb, row * 70) == 0);
+            CHECK(mean_abs_diff(dd2.rgb + row * 70, photo.rgb + row * 70, row * 100) > 0.5);
+            zs_image_free(&ec), zs_image_free(&ed), zs_image_free(&e2), zs_image_free(&dd2), zs_image_free(&photo);
+        }
+    }
+    CHECK(run(&o, "edit --model '%s' --attrs attrs.safetensors --add Smiling=1 '%s' --out-dir ed --crop 1,2", model,
+              a_jpg) == 2 &&
+          has(o, "--crop '1,2': want LEFT,TOP,SIDE"));
+    free(o);
+    CHECK(run(&o, "edit --model '%s' --attrs attrs.safetensors --add Smiling=1 '%s' --out-dir ed --crop 500,0,50",
+              model, a_jpg) == 1 &&
+          has(o, "lies outside the 178x218 photo"));
+    free(o);
+
     /* bad input: nearest name, bad strength, vectors of another model */
     CHECK(run(&o, "edit --model '%s' --attrs attrs.safetensors --add smilng=1 '%s' --out-dir ed", model, a_jpg) == 2 &&
           has(o, "unknown attribute 'smilng' (did you mean Smiling?)"));

@@ -150,11 +150,11 @@ int main(int argc, char **argv)
         fclose(f);
         d = zs_decoder_create(m, &A, NULL, NULL);
         zs_photo_result pr;
-        zs_decoder_load_photo(d, png, 1, 4096);
+        zs_decoder_load_photo(d, png, 1, 4096, NULL);
         t0 = zs_now();
         while (!(got = zs_decoder_poll_photo(d, &pr)) && zs_now() - t0 < 30) {}
         CHECK(got && pr.ok && pr.gen == 1 && pr.photo.w == S && memcmp(pr.face, f3.rgb, npix) == 0);
-        zs_decoder_load_photo(d, bad, 2, 4096);
+        zs_decoder_load_photo(d, bad, 2, 4096, NULL);
         while (!(got = zs_decoder_poll_photo(d, &pr)) && zs_now() - t0 < 30) {}
         CHECKF(got && !pr.ok && strstr(pr.msg, "bad.jpg"), "a file that is not an image: %s", pr.msg);
         zs_decode_req pq = {.stamp = 5, .face_key = ZS_PHOTO_KEY(1), .detail = 1};
@@ -172,6 +172,37 @@ int main(int argc, char **argv)
             CHECK(got && sr.ok && zs_image_load(&back, out) == ZS_OK && back.w == S &&
                   memcmp(back.rgb, r.detail.rgb, npix) == 0);
             if (got && sr.ok) zs_image_free(&back);
+        }
+        /* the same photo framed anew (path NULL): its top-left quarter, no file read, the
+         * crop's pixels and the decode of their encoding; then crop NULL: the same crop again */
+        {
+            zs_crop q = zs_crop_from_rect(S, S, 0, 0, S / 2.0);
+            zs_decoder_load_photo(d, NULL, 3, 4096, &q);
+            while (!(got = zs_decoder_poll_photo(d, &pr)) && zs_now() - t0 < 30) {}
+            uint8_t *hwc = zs_xmalloc(npix), *dec = zs_xmalloc(npix);
+            float *xq = zs_xmalloc(sizeof(float) * npix), *mq = zs_xmalloc(sizeof(float) * A.z);
+            CHECK(zs_image_crop_resize(&f3, q, S, hwc) == ZS_OK);
+            CHECKF(got && pr.ok && pr.recrop && pr.gen == 3 && !pr.photo.rgb && pr.photo.w == S &&
+                       memcmp(&pr.crop, &q, sizeof q) == 0,
+                   "recrop: got %d ok %d recrop %d gen %llu msg %s", got, pr.ok, pr.recrop,
+                   (unsigned long long)pr.gen, pr.msg);
+            CHECK(got && pr.ok && memcmp(pr.face, hwc, npix) == 0 && memcmp(pr.face, f3.rgb, npix) != 0);
+            zs_face_to_chw(hwc, S, xq, 0);
+            zs_vae_encode(inf, xq, 1, mq, NULL);
+            zs_vae_decode(inf, mq, 1, xq);
+            zs_face_from_chw(xq, S, dec);
+            zs_decoder_post(d, &(zs_decode_req){.stamp = 6, .face_key = ZS_PHOTO_KEY(3)});
+            while (!(got = zs_decoder_poll(d, &r)) && zs_now() - t0 < 30) {}
+            CHECKF(got && r.stamp == 6 && memcmp(dec, r.rgb, npix) == 0, "the recropped photo's decode");
+            zs_decoder_load_photo(d, NULL, 4, 4096, NULL);
+            while (!(got = zs_decoder_poll_photo(d, &pr)) && zs_now() - t0 < 30) {}
+            CHECK(got && pr.ok && pr.gen == 4 && memcmp(&pr.crop, &q, sizeof q) == 0 && memcmp(pr.face, hwc, npix) == 0);
+            free(hwc), free(dec), free(xq), free(mq);
+            zs_decoder *d2 = zs_decoder_create(m, &A, NULL, NULL);   /* nothing held: a message, no crash */
+            zs_decoder_load_photo(d2, NULL, 1, 4096, &q);
+            while (!(got = zs_decoder_poll_photo(d2, &pr)) && zs_now() - t0 < 30) {}
+            CHECKF(got && !pr.ok && strstr(pr.msg, "no photo"), "recrop without a photo: %s", pr.msg);
+            zs_decoder_destroy(d2);
         }
         /* a batch: the latents of faces 0 and 1 decode to their reconstructions */
         float *z2 = zs_xmalloc(sizeof(float) * 2 * A.z), *x = zs_xmalloc(sizeof(float) * npix);

@@ -36,11 +36,21 @@ zs_crop zs_photo_crop(int w, int h, zs_crop face);
  * outside the image, where crop_resize replicates the border). */
 void zs_crop_rect(zs_crop c, int w, int h, double *x0, double *y0, double *side);
 
+/* The inverse of zs_crop_rect: the crop whose square in a w x h image has
+ * its top left at (x0, y0) and the given side, all in pixels (the user's
+ * own framing of a photo: `zspace edit --crop`, the explorer's Photo tab). */
+zs_crop zs_crop_from_rect(int w, int h, double x0, double y0, double side);
+/* A user's crop kept sensible for a w x h image: the side between 16
+ * pixels and twice the longer edge, the centre inside the image. */
+zs_crop zs_crop_clamp(zs_crop c, int w, int h);
+
 /* Load a photo (JPEG or PNG), crop it with zs_photo_crop and reduce it to
  * the model size: CHW floats in [0,1] (3*size*size). */
 zs_status zs_photo_load_face(const char *path, zs_crop face, int size, float *chw);
 /* The same from an image already in memory. */
 zs_status zs_photo_face(const zs_image *im, zs_crop face, int size, float *chw);
+/* The same with `crop` taken as it is (no guess from the photo's shape). */
+zs_status zs_photo_face_at(const zs_image *im, zs_crop crop, int size, float *chw);
 
 /* ---- model identity --------------------------------------------------------- */
 /* 64-bit hash of the architecture and every parameter and running statistic:

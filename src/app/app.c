@@ -457,7 +457,9 @@ static void restart_decoder(zs_app *a)
     if (a->have_photo) {   /* the new worker has not read the photo yet */
         a->photo_reload = 1;
         a->photo_loading = 1;
-        zs_decoder_load_photo(a->dec, a->photo_path, ++a->photo_gen_req, a->max_tex);
+        a->photo_cropping = 0;
+        zs_decoder_load_photo(a->dec, a->photo_path, ++a->photo_gen_req, a->max_tex,
+                              a->photo_crop_user ? &a->photo_crop : NULL);
     }
 }
 
@@ -814,7 +816,9 @@ uint64_t zs_app_face_key(const zs_app *a)
     return a->current >= 0 ? (uint64_t)a->current : ZS_NO_FACE_KEY;
 }
 
-void zs_app_load_photo(zs_app *a, const char *path)
+void zs_app_load_photo(zs_app *a, const char *path) { zs_app_load_photo_crop(a, path, NULL); }
+
+void zs_app_load_photo_crop(zs_app *a, const char *path, const zs_crop *crop)
 {
     while (*path == ' ') path++;
     size_t n = strlen(path);
@@ -829,9 +833,19 @@ void zs_app_load_photo(zs_app *a, const char *path)
     }
     char p[PATH_MAX];
     snprintf(p, sizeof p, "%.*s", (int)n, path);
-    zs_decoder_load_photo(a->dec, p, ++a->photo_gen_req, a->max_tex);
+    zs_decoder_load_photo(a->dec, p, ++a->photo_gen_req, a->max_tex, crop);
     a->photo_loading = 1;
     zs_app_message(a, 0, "Photo: reading %s ...", p);
+}
+
+void zs_app_set_crop(zs_app *a, const zs_crop *c)
+{
+    if (!a->dec || !a->have_photo || a->photo_loading) return;   /* a new photo is coming: its own crop */
+    zs_crop guess = zs_photo_crop(a->photo_w, a->photo_h, zs_crop_celeba());
+    a->photo_crop = c ? zs_crop_clamp(*c, a->photo_w, a->photo_h) : guess;
+    a->photo_crop_user = c != NULL;
+    zs_decoder_load_photo(a->dec, NULL, ++a->photo_gen_req, a->max_tex, &a->photo_crop);
+    a->photo_cropping = 1;
 }
 
 /* photo.jpg -> photo_zspace.png in the same directory */
@@ -890,17 +904,27 @@ static void take_photo(zs_app *a)
 {
     zs_photo_result r;
     if (a->dec && zs_decoder_poll_photo(a->dec, &r)) {
-        if (r.gen == a->photo_gen_req) a->photo_loading = 0;
+        if (r.gen == a->photo_gen_req) a->photo_loading = a->photo_cropping = 0;
         if (!r.ok) {
             /* the message names the file; what was shown stays */
             zs_app_message(a, 1, "Photo: cannot load it: %s%s", r.msg,
                            a->have_photo ? " (still showing the previous photo)" : "");
+        } else if (r.recrop && r.gen > a->photo_gen) {
+            /* the same photo framed anew (zs_app_set_crop): during a drag an older crop
+             * may come back; the one asked for last stays in photo_crop */
+            a->photo_gen = r.gen;
+            if (r.gen == a->photo_gen_req) a->photo_crop = r.crop;
+            zs_tex_update(a->tex_crop, 0, 0, a->S, a->S, r.face);
+            a->have_detail = 0;
+            a->dirty = 1;
         } else if (r.gen > a->photo_gen) {
             a->have_photo = 1;
             a->photo_gen = r.gen;
             snprintf(a->photo_path, sizeof a->photo_path, "%s", r.path);
             a->photo_w = r.photo.w, a->photo_h = r.photo.h;
             a->photo_crop = r.crop;
+            zs_crop guess = zs_photo_crop(r.photo.w, r.photo.h, zs_crop_celeba());
+            a->photo_crop_user = memcmp(&guess, &r.crop, sizeof guess) != 0;
             a->photo_ms = r.ms;
             zs_tex_update(a->tex_crop, 0, 0, a->S, a->S, r.face);
             tex_put(a, &a->tex_photo, &a->tex_photo_w, &a->tex_photo_h, r.photo.w, r.photo.h, r.photo.rgb);

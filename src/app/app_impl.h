@@ -48,8 +48,9 @@ typedef struct zs_session {
     unsigned long long sample_seed;
     char ortho[160], search[160], filter[64];
     /* views.c's state (absent from older files: have_* 0) */
-    int have_sharpen, have_sample_mode, have_walk;
+    int have_sharpen, have_sample_mode, have_walk, have_photo_crop;
     float sharpen, sample_b, walk_range;
+    zs_crop photo_crop;                  /* the photo's crop, when the user framed it */
     int sample_mode, walk_x, walk_y, walk_n;   /* sample_mode 0 isotropic, 1 fitted, 2 box */
 } zs_session;
 
@@ -91,6 +92,8 @@ typedef struct zs_app {
     int have_photo;                      /* a photo was loaded (photo_gen) */
     uint64_t photo_gen, photo_gen_req;   /* shown / last asked for */
     int photo_loading;                   /* a load is on its way */
+    int photo_cropping;                  /* a new crop of the same photo is on its way */
+    int photo_crop_user;                 /* photo_crop is the user's framing, not the guess */
     char photo_path[PATH_MAX];           /* the photo shown */
     char photo_box[PATH_MAX];            /* the path text box */
     char save_box[PATH_MAX];             /* where Save writes */
@@ -265,8 +268,13 @@ void zs_app_select(zs_app *a, int face);
 void zs_app_reset(zs_app *a);
 void zs_app_set_nearest(zs_app *a, int nearest);
 void zs_app_message(zs_app *a, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Ask the worker for the photo at path (the answer arrives in a later frame). */
+/* Ask the worker for the photo at path (the answer arrives in a later frame),
+ * cropped at *crop (the user's framing) or, crop NULL, as zs_photo_crop guesses. */
 void zs_app_load_photo(zs_app *a, const char *path);
+void zs_app_load_photo_crop(zs_app *a, const char *path, const zs_crop *crop);
+/* Frame the photo's face anew: the crop c (clamped), or c NULL for the guess
+ * again; the worker crops and encodes the photo it holds. */
+void zs_app_set_crop(zs_app *a, const zs_crop *c);
 /* Write what the centre shows as edited (keep-detail image or S x S edit) to the save box's path. */
 void zs_app_save(zs_app *a);
 /* The Photo tab's picture is shown (else the gallery face's). */

@@ -47,9 +47,11 @@ struct zs_decoder {
     zs_image res_detail;             /* handed over by pointer */
     zs_decoder_stats stats;
     int delay_ms;                    /* test hook: sleep after each decode */
-    int has_load, load_max;          /* photo to read */
+    int has_load, load_max;          /* photo to read (load_path "": crop the one held again) */
     uint64_t load_gen;
     char load_path[4096];
+    int load_has_crop;               /* load_crop given, else zs_photo_crop's guess */
+    zs_crop load_crop;
     int has_photo_result;
     zs_photo_result photo_res;       /* .photo / .face owned here until polled */
     int has_save;
@@ -80,6 +82,7 @@ struct zs_decoder {
     uint64_t photo_gen;
     zs_image photo;
     zs_crop photo_crop;
+    char photo_path[4096];
     float *photo_mu, *photo_d0;
 };
 
@@ -98,36 +101,74 @@ static void sleep_ms(int ms)
     if (ms > 0) nanosleep(&(struct timespec){ms / 1000, (long)(ms % 1000) * 1000000L}, NULL);
 }
 
-/* Read, crop, encode: the worker's half of zs_decoder_load_photo. */
-static void do_load(zs_decoder *d, const char *path, uint64_t gen, int max_side)
+/* The held photo cropped again (path "" in zs_decoder_load_photo): no file
+ * read, no copy of the photo in the result. */
+static void do_recrop(zs_decoder *d, zs_crop crop, zs_photo_result *r)
+{
+    snprintf(r->path, sizeof r->path, "%s", d->photo_path);
+    r->recrop = 1;
+    if (d->photo_gen == 0) {
+        msgf(r->msg, sizeof r->msg, "no photo to crop");
+        return;
+    }
+    crop = zs_crop_clamp(crop, d->photo.w, d->photo.h);
+    if (zs_photo_face_at(&d->photo, crop, d->S, d->x) != ZS_OK) {
+        msgf(r->msg, sizeof r->msg, "%s: %s", d->photo_path, zs_last_error());
+        return;
+    }
+    r->ok = 1;
+    zs_vae_encode(d->inf, d->x, 1, d->photo_mu, NULL);
+    zs_vae_decode(d->inf, d->photo_mu, 1, d->photo_d0);
+    d->photo_gen = r->gen;
+    d->photo_crop = r->crop = crop;
+    r->photo = (zs_image){d->photo.w, d->photo.h, NULL};
+    r->face = zs_xmalloc(d->npix);
+    zs_face_from_chw(d->x, d->S, r->face);
+}
+
+/* A new photo read, cropped (crop, clamped, or zs_photo_crop's guess) and
+ * encoded; it replaces the one held only when all of that worked. */
+static void read_photo(zs_decoder *d, const char *path, int max_side, const zs_crop *crop, zs_photo_result *r)
+{
+    snprintf(r->path, sizeof r->path, "%s", path);
+    zs_image im;
+    if (zs_image_load(&im, path) != ZS_OK) {
+        snprintf(r->msg, sizeof r->msg, "%s", zs_last_error());
+        return;
+    }
+    if (max_side > 0 && (im.w > max_side || im.h > max_side)) {
+        msgf(r->msg, sizeof r->msg, "%s: %dx%d is too large to show (at most %d pixels a side)", path, im.w, im.h,
+             max_side);
+        zs_image_free(&im);
+        return;
+    }
+    zs_crop c = crop ? zs_crop_clamp(*crop, im.w, im.h) : zs_photo_crop(im.w, im.h, zs_crop_celeba());
+    if (zs_photo_face_at(&im, c, d->S, d->x) != ZS_OK) {
+        msgf(r->msg, sizeof r->msg, "%s: %s", path, zs_last_error());
+        zs_image_free(&im);
+        return;
+    }
+    r->ok = 1;
+    zs_vae_encode(d->inf, d->x, 1, d->photo_mu, NULL);
+    zs_vae_decode(d->inf, d->photo_mu, 1, d->photo_d0);
+    zs_image_free(&d->photo);   /* only now: a photo that cannot be read leaves the old one */
+    d->photo = im;
+    d->photo_gen = r->gen;
+    d->photo_crop = r->crop = c;
+    snprintf(d->photo_path, sizeof d->photo_path, "%s", path);
+    r->face = zs_xmalloc(d->npix);
+    zs_face_from_chw(d->x, d->S, r->face);
+    r->photo = (zs_image){im.w, im.h, zs_xmalloc((size_t)im.w * im.h * 3)};
+    memcpy(r->photo.rgb, im.rgb, (size_t)im.w * im.h * 3);
+}
+
+/* Read (or crop again), encode, publish: the worker's half of zs_decoder_load_photo. */
+static void do_load(zs_decoder *d, const char *path, uint64_t gen, int max_side, const zs_crop *crop)
 {
     double t0 = zs_now();
     zs_photo_result r = {.gen = gen};
-    snprintf(r.path, sizeof r.path, "%s", path);
-    zs_image im;
-    if (zs_image_load(&im, path) != ZS_OK) {
-        snprintf(r.msg, sizeof r.msg, "%s", zs_last_error());
-    } else if (max_side > 0 && (im.w > max_side || im.h > max_side)) {
-        msgf(r.msg, sizeof r.msg, "%s: %dx%d is too large to show (at most %d pixels a side)", path, im.w,
-                 im.h, max_side);
-        zs_image_free(&im);
-    } else if (zs_photo_face(&im, zs_crop_celeba(), d->S, d->x) != ZS_OK) {
-        msgf(r.msg, sizeof r.msg, "%s: %s", path, zs_last_error());
-        zs_image_free(&im);
-    } else {
-        r.ok = 1;
-        zs_vae_encode(d->inf, d->x, 1, d->photo_mu, NULL);
-        zs_vae_decode(d->inf, d->photo_mu, 1, d->photo_d0);
-        zs_image_free(&d->photo);   /* only now: a photo that cannot be read leaves the old one */
-        d->photo = im;
-        d->photo_gen = gen;
-        d->photo_crop = zs_photo_crop(im.w, im.h, zs_crop_celeba());
-        r.crop = d->photo_crop;
-        r.face = zs_xmalloc(d->npix);
-        zs_face_from_chw(d->x, d->S, r.face);
-        r.photo = (zs_image){im.w, im.h, zs_xmalloc((size_t)im.w * im.h * 3)};
-        memcpy(r.photo.rgb, im.rgb, (size_t)im.w * im.h * 3);
-    }
+    if (path[0]) read_photo(d, path, max_side, crop, &r);
+    else do_recrop(d, crop ? *crop : d->photo_crop, &r);
     r.ms = (zs_now() - t0) * 1e3;
     pthread_mutex_lock(&d->lock);
     if (d->has_photo_result) free(d->photo_res.photo.rgb), free(d->photo_res.face);   /* never polled */
@@ -303,11 +344,12 @@ static void *worker(void *arg)
         int wake = 1;
         if (d->has_load) {   /* a photo first: requests after it may be for it */
             uint64_t gen = d->load_gen;
-            int max = d->load_max;
+            int max = d->load_max, has_crop = d->load_has_crop;
+            zs_crop crop = d->load_crop;
             memcpy(path, d->load_path, sizeof path);
             d->has_load = 0;
             pthread_mutex_unlock(&d->lock);
-            do_load(d, path, gen, max);
+            do_load(d, path, gen, max, has_crop ? &crop : NULL);
         } else if (d->has_save) {
             zs_image im = d->save_im;
             memcpy(path, d->save_path, sizeof path);
@@ -473,12 +515,14 @@ int zs_decoder_poll(zs_decoder *d, zs_decode_result *out)
     return got;
 }
 
-void zs_decoder_load_photo(zs_decoder *d, const char *path, uint64_t gen, int max_side)
+void zs_decoder_load_photo(zs_decoder *d, const char *path, uint64_t gen, int max_side, const zs_crop *crop)
 {
     pthread_mutex_lock(&d->lock);
-    snprintf(d->load_path, sizeof d->load_path, "%s", path);
+    snprintf(d->load_path, sizeof d->load_path, "%s", path ? path : "");
     d->load_gen = gen;
     d->load_max = max_side;
+    d->load_has_crop = crop != NULL;
+    if (crop) d->load_crop = *crop;
     d->has_load = 1;
     pthread_cond_signal(&d->cv);
     pthread_mutex_unlock(&d->lock);

@@ -72,9 +72,11 @@ typedef struct zs_photo_result {
     int ok;
     char path[4096];
     char msg[600];                   /* why not, naming the file */
-    zs_image photo;                  /* ok: the whole photo; owned by the decoder until the next poll_photo */
+    zs_image photo;                  /* ok: the whole photo; owned by the decoder until the next poll_photo;
+                                        a recrop: only its size (rgb NULL) */
     uint8_t *face;                   /* ok: the model's input, S x S x 3, same lifetime */
-    zs_crop crop;                    /* the crop zs_photo_crop chose */
+    zs_crop crop;                    /* the crop used: as given (clamped, zs_crop_clamp) or zs_photo_crop's */
+    int recrop;                      /* the held photo cropped again (path NULL) */
     double ms;                       /* read + crop + encode */
 } zs_photo_result;
 
@@ -97,8 +99,11 @@ void zs_decoder_post(zs_decoder *d, const zs_decode_req *req);
 int zs_decoder_poll(zs_decoder *d, zs_decode_result *out);
 zs_decoder_stats zs_decoder_get_stats(zs_decoder *d);
 /* Read, crop and encode a photo on the worker; a newer call replaces one
- * not yet started. Photos wider or taller than max_side (> 0) are refused. */
-void zs_decoder_load_photo(zs_decoder *d, const char *path, uint64_t gen, int max_side);
+ * not yet started. Photos wider or taller than max_side (> 0) are refused.
+ * crop: the face's square (zs_crop_clamp'ed), or NULL for zs_photo_crop's
+ * guess. path NULL: crop the photo the worker holds again (crop NULL: the
+ * same crop), without reading the file; a new gen as for a new photo. */
+void zs_decoder_load_photo(zs_decoder *d, const char *path, uint64_t gen, int max_side, const zs_crop *crop);
 int zs_decoder_poll_photo(zs_decoder *d, zs_photo_result *out);
 /* Write im (copied) as a PNG at path on the worker. */
 void zs_decoder_save(zs_decoder *d, const char *path, const zs_image *im);

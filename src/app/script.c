@@ -295,6 +295,9 @@ static void print(zs_script *s, zs_app *a, const cmd *c)
                a->tab, zs_app_photo_mode(a), (unsigned long long)a->photo_gen, a->photo_w, a->photo_h,
                a->keep_detail, a->have_detail, a->detail.w, a->detail.h, a->have_photo ? a->photo_path : "-");
         printf("photo_save %s\n", a->save_box);
+        double x0 = 0, y0 = 0, sd = 0;
+        if (a->have_photo) zs_crop_rect(a->photo_crop, a->photo_w, a->photo_h, &x0, &y0, &sd);
+        printf("photo_crop x0=%.2f y0=%.2f side=%.2f user=%d\n", x0, y0, sd, a->photo_crop_user);
         if (a->message[0]) printf("message %s %s\n", a->message_err ? "error" : "ok", a->message);
     } else if (strcmp(c->a, "train") == 0) {
         const zs_tv_view *v = &a->tview;
@@ -364,7 +367,7 @@ static int idle(const zs_app *a)
             return 0;
     if (a->fitting || zs_anview_busy(a)) return 0;
     if (a->tview.saving || a->tview.stopping || a->tview.recomputing) return 0;
-    return !a->dirty && a->stamp_shown == a->stamp_posted && !a->photo_loading && !a->saving &&
+    return !a->dirty && a->stamp_shown == a->stamp_posted && !a->photo_loading && !a->photo_cropping && !a->saving &&
            !(a->dec && zs_decoder_get_stats(a->dec).busy);
 }
 

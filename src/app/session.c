@@ -7,6 +7,7 @@
  *   model /path/default.safetensors      (also gallery, attrs)
  *   tab 0
  *   face gallery 12                      (or: face photo /path/me.jpg)
+ *   photo_crop 0.5 0.42 0.6              (the photo's crop as framed by the user: zs_crop)
  *   sample_face 3 7 <z floats>           (a sample was current: its number, seed, latent)
  *   strength Smiling 1.5                 (the sliders that are not 0)
  *   pc 2 -0.5                            (principal-direction sliders that are not 0)
@@ -102,7 +103,7 @@ void zs_session_apply(zs_app *a)
     }
     if (s->photo[0] && !a->desc.photo && a->dec) {
         snprintf(a->photo_box, sizeof a->photo_box, "%s", s->photo);
-        zs_app_load_photo(a, s->photo);
+        zs_app_load_photo_crop(a, s->photo, s->have_photo_crop ? &s->photo_crop : NULL);
     }
     int Z = a->model ? a->model->cfg.z : 0;
     for (int i = 0; i < 2; i++)
@@ -184,6 +185,9 @@ void zs_session_save(zs_app *a)
         char abs[PATH_MAX];
         const char *p = a->photo_path[0] != '/' && realpath(a->photo_path, abs) ? abs : a->photo_path;
         put(&b, "face photo %s\n", p);
+        if (a->photo_crop_user)
+            put(&b, "photo_crop %.9g %.9g %.9g\n", (double)a->photo_crop.cx, (double)a->photo_crop.cy,
+                (double)a->photo_crop.side);
     } else if (a->current >= 0) put(&b, "face gallery %d\n", a->current);
     int Z = a->model ? a->model->cfg.z : 0;
     if (a->src == ZS_SRC_SAMPLE && Z > 0) {

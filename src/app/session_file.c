@@ -102,6 +102,12 @@ int zs_session_parse(const char *path, zs_session *s, char *err, size_t nerr)
                 else s->face = (int)v;
             } else if (strcmp(kind, "photo") == 0) snprintf(s->photo, sizeof s->photo, "%s", rest(p + u));
             else why = "bad face", ok = 0;
+        } else if (strcmp(key, "photo_crop") == 0) {
+            double cx, cy, side;
+            if (sscanf(p, "%lf %lf %lf", &cx, &cy, &side) != 3 || !(fabs(cx) <= 4) || !(fabs(cy) <= 4) ||
+                !(side > 0 && side <= 64))
+                why = "bad photo crop", ok = 0;
+            else s->photo_crop = (zs_crop){(float)cx, (float)cy, (float)side}, s->have_photo_crop = 1;
         } else if (strcmp(key, "strength") == 0) {
             char name[64] = "";
             double v;

@@ -564,6 +564,21 @@ int ui_area(ui_ctx *ui, const char *name, ui_rect r)
     return clicked(ui, id, control(ui, id, r));
 }
 
+int ui_drag_area(ui_ctx *ui, const char *name, ui_rect r, int *dx, int *dy, int *wheel)
+{
+    ui_id id = ui_get_id(ui, name) ^ 0x5a17u;
+    name2(ui, "drag", name, r);
+    int over = control(ui, id, r);
+    *dx = *dy = *wheel = 0;
+    if (ui->active == id) {
+        if (ui->mouse_pressed) ui->drag_x = ui->mouse_x, ui->drag_y = ui->mouse_y;
+        *dx = ui->mouse_x - ui->drag_x, *dy = ui->mouse_y - ui->drag_y;
+        ui->drag_x = ui->mouse_x, ui->drag_y = ui->mouse_y;
+    }
+    if (over && ui->wheel) *wheel = ui->wheel, ui->wheel = 0;
+    return *dx || *dy || *wheel;
+}
+
 void ui_plot(ui_ctx *ui, const char *name, const float *x, const float *y, int n, const char *title, ui_color c,
              const char *fmt)
 {

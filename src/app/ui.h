@@ -93,6 +93,7 @@ typedef struct ui_ctx {
     /* interaction state */
     ui_id hot, next_hot, active, focus, seed;
     int drag_offset;                 /* scrollbar thumb grab point */
+    int drag_x, drag_y;              /* ui_drag_area: the mouse at the last frame of its drag */
     int focus_seen;                  /* the focused widget was drawn this frame */
 
     ui_layout lay;                   /* the current panel's (or scroll region's) */
@@ -198,6 +199,12 @@ int ui_image_grid(ui_ctx *ui, const char *name, const ui_image *images, int n, i
 /* An invisible clickable area at r (a map, a strip of bars): 1 when a press
  * and its release were both over it. Recorded as "area/NAME". */
 int ui_area(ui_ctx *ui, const char *name, ui_rect r);
+
+/* An invisible area at r to drag on (a picture to pan and zoom): while a
+ * press that began on it lasts, *dx and *dy get the mouse's motion since
+ * the last frame; *wheel gets the wheel's notches over it (taken from any
+ * scroll region around). 1 when any is not 0. Recorded as "drag/NAME". */
+int ui_drag_area(ui_ctx *ui, const char *name, ui_rect r, int *dx, int *dy, int *wheel);
 
 /* A line plot in the next layout cell: the polyline of (x[i], y[i]), x
  * increasing, scaled to the data's range, drawn one pixel column at a time

@@ -136,8 +136,29 @@ static void edit_summary(zs_app *a, char *buf, size_t size)
     if (a->nkeep && n < (int)size - 2) snprintf(buf + n, size - (size_t)n, ")");
 }
 
+/* Framing the face: a drag on the picture moves the crop, the wheel zooms
+ * (smaller square: the face larger). On the model's input the picture
+ * follows the mouse (the square moves the other way, px_per_screen photo
+ * pixels per window pixel); on the whole photo (follow) the square does. */
+static void crop_drag(zs_app *a, const char *name, ui_rect r, double px_per_screen, int follow)
+{
+    int dx, dy, wheel;
+    if (!ui_drag_area(a->ui, name, r, &dx, &dy, &wheel) || a->photo_loading) return;
+    double x0, y0, sd;
+    zs_crop_rect(a->photo_crop, a->photo_w, a->photo_h, &x0, &y0, &sd);
+    double k = follow ? px_per_screen : -sd / r.w;
+    x0 += dx * k, y0 += dy * k;
+    if (wheel) {
+        double ns = sd * pow(0.9, wheel);
+        x0 += (sd - ns) / 2, y0 += (sd - ns) / 2, sd = ns;
+    }
+    zs_crop c = zs_crop_from_rect(a->photo_w, a->photo_h, x0, y0, sd);
+    zs_app_set_crop(a, &c);
+}
+
 /* The Photo tab's centre: the model's input (the crop) beside its edit, or
- * in keep-detail mode the whole photo beside the edit at its resolution. */
+ * in keep-detail mode the whole photo, the crop's square on it, beside the
+ * edit at its resolution. */
 static void photo_centre(zs_app *a, ui_rect ro, ui_rect re, int side)
 {
     ui_ctx *ui = a->ui;
@@ -153,6 +174,16 @@ static void photo_centre(zs_app *a, ui_rect ro, ui_rect re, int side)
         ui_draw_rect(ui, re, st->bg);
         ui_draw_image(ui, fo, (ui_image){a->tex_photo, 0, 0, 1, 1, 0});
         ui_name(ui, "image/photo", fo);
+        if (a->photo_w > 0 && fo.w > 0) {
+            double k = (double)a->photo_w / fo.w, x0, y0, sd;
+            zs_crop_rect(a->photo_crop, a->photo_w, a->photo_h, &x0, &y0, &sd);
+            ui_push_clip(ui, fo);
+            ui_draw_box(ui, (ui_rect){fo.x + (int)lround(x0 / k), fo.y + (int)lround(y0 / k), (int)lround(sd / k),
+                                      (int)lround(sd / k)},
+                        st->accent, 2);
+            ui_pop_clip(ui);
+            crop_drag(a, "photo", fo, k, 1);
+        }
         if (a->have_detail && ready) {
             ui_draw_image(ui, fe, (ui_image){a->tex_detail, 0, 0, 1, 1, 0});
             ui_name(ui, "image/detail", fe);
@@ -163,6 +194,7 @@ static void photo_centre(zs_app *a, ui_rect ro, ui_rect re, int side)
         ui_draw_text_in(ui, (ui_rect){re.x - st->spacing, y, side, st->row_h}, edited ? "Edit" : "Reconstruction",
                         st->text, -1);
         face_box(ui, "image/crop", ro, a->tex_crop, 1, "", 0);
+        crop_drag(a, "crop", ro, 0, 0);
         face_box(ui, "image/edit", re, a->tex_edit, ready, "encoding...", a->sharpen);
     }
     int ytext = ro.y + side + st->pad;
@@ -170,15 +202,17 @@ static void photo_centre(zs_app *a, ui_rect ro, ui_rect re, int side)
     char buf[PATH_MAX + 200];
     double x0, y0, sd;
     zs_crop_rect(a->photo_crop, a->photo_w, a->photo_h, &x0, &y0, &sd);
-    zs_strf(buf, sizeof buf, "%s   %dx%d   crop %.0f px square at (%.0f, %.0f) -> %dx%d", a->photo_path,
-            a->photo_w, a->photo_h, sd, x0, y0, a->S, a->S);
+    zs_strf(buf, sizeof buf, "%s   %dx%d   crop %.0f px square at (%.0f, %.0f)%s -> %dx%d", a->photo_path,
+            a->photo_w, a->photo_h, sd, x0, y0, a->photo_crop_user ? ", yours" : "", a->S, a->S);
     ui_label_wrap(ui, buf, st->text);
     if (edited) {
         edit_summary(a, buf, sizeof buf);
         ui_label_wrap(ui, buf, st->text);
     }
-    snprintf(buf, sizeof buf, "Drop a photo on the window or type its path   Ctrl-S: save   R: reset sliders   N: %s",
-             a->nearest ? "nearest" : "linear");
+    snprintf(buf, sizeof buf,
+             "Drag the %s to frame the face from hairline to chin, wheel to zoom   Drop a photo on the window or "
+             "type its path   Ctrl-S: save   R: reset sliders   N: %s",
+             a->keep_detail ? "square" : "crop", a->nearest ? "nearest" : "linear");
     ui_label_wrap(ui, buf, st->text_dim);
 }
 
@@ -631,9 +665,13 @@ static void photo_tab(zs_app *a)
     int r = ui_textbox(ui, "photo", a->photo_box, sizeof a->photo_box, "photo path, or drop a file here");
     int load = ui_button(ui, "Load");
     if ((r & UI_SUBMIT) || load) zs_app_load_photo(a, a->photo_box);
-    ui_layout_row(ui, 2, (int[]){-(100 + st->spacing), 0}, 24);
+    ui_layout_row(ui, 3, (int[]){-(200 + 2 * st->spacing), -(100 + st->spacing), 0}, 24);
     if (!a->have_photo) ui->disabled = 1;
     if (ui_toggle(ui, "Keep detail", &a->keep_detail)) a->dirty = 1;
+    int was = ui->disabled;
+    if (!a->photo_crop_user) ui->disabled = 1;
+    if (ui_button(ui, "Reset crop")) zs_app_set_crop(a, NULL);
+    ui->disabled = was;
     if (ui_button(ui, "Save PNG")) zs_app_save(a);
     ui_layout_row(ui, 1, NULL, 24);
     ui_textbox(ui, "save", a->save_box, sizeof a->save_box, "save as ...png");
@@ -642,7 +680,8 @@ static void photo_tab(zs_app *a)
         ui_label_wrap(ui, a->photo_loading ? "Reading the photo..."
                                            : "Drop a JPEG or PNG on the window, or type its path and press Enter. "
                                              "It is cropped like the training faces (an aligned CelebA image "
-                                             "exactly; any other photo: the centred square).",
+                                             "exactly; any other photo: the centred square, which you then "
+                                             "drag and zoom to frame the face).",
                       st->text_dim);
     else if (a->keep_detail)
         ui_label_wrap(ui, "Keep detail: the photo at its own resolution plus what the edit changes in the "

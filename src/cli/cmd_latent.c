@@ -102,6 +102,36 @@ static int photo_encode(const char *cmd, model_ctx *mc, const char *path, float 
     return 1;
 }
 
+/* --crop X,Y,SIDE: the face's square in the photo's pixels (left, top, side). */
+static int crop_arg(const char *cmd, const char *s, double r[3])
+{
+    char end;
+    if (sscanf(s, "%lf,%lf,%lf%c", &r[0], &r[1], &r[2], &end) != 3 || !isfinite(r[0]) || !isfinite(r[1]) ||
+        !(r[2] >= 1 && r[2] < 1e6) || fabs(r[0]) > 1e6 || fabs(r[1]) > 1e6) {
+        fprintf(stderr, "zspace %s: --crop '%s': want LEFT,TOP,SIDE in pixels, e.g. 120,180,300 (SIDE >= 1)\n", cmd,
+                s);
+        return 0;
+    }
+    return 1;
+}
+
+/* The crop of `photo` (path for messages): `rect` (--crop) if given, else zs_photo_crop's
+ * guess. 0 with a message when the square misses the photo. */
+static int photo_crop_for(const char *cmd, const char *path, const zs_image *photo, const double *rect, zs_crop *out)
+{
+    if (!rect) {
+        *out = zs_photo_crop(photo->w, photo->h, zs_crop_celeba());
+        return 1;
+    }
+    if (rect[0] >= photo->w || rect[1] >= photo->h || rect[0] + rect[2] <= 0 || rect[1] + rect[2] <= 0) {
+        fprintf(stderr, "zspace %s: %s: --crop %g,%g,%g lies outside the %dx%d photo (skipped)\n", cmd, path, rect[0],
+                rect[1], rect[2], photo->w, photo->h);
+        return 0;
+    }
+    *out = zs_crop_from_rect(photo->w, photo->h, rect[0], rect[1], rect[2]);
+    return 1;
+}
+
 /* --sharpen S of edit, sweep, interp and sample: an unsharp mask of
  * strength S on every decoded face they write (zs_sharpen_chw). */
 static float g_sharpen;
@@ -419,7 +449,8 @@ static int parse_add(const char *cmd, const char *s, int *attr, float *strength)
 int zs_cmd_edit(int argc, char **argv)
 {
     const char *model = NULL, *attrs = NULL, *out_dir = NULL, *keep_s = NULL;
-    int bad = 0, nimg = 0, nadd = 0, detail = 0;
+    int bad = 0, nimg = 0, nadd = 0, detail = 0, have_crop = 0;
+    double crop_rect[3];
     long scale = 1;
     const char **imgs = zs_xcalloc((size_t)argc, sizeof *imgs);
     int add_attr[64];
@@ -427,8 +458,12 @@ int zs_cmd_edit(int argc, char **argv)
     for (int i = 1; i < argc && !bad; i++) {
         if (zs_arg_flag(argv, i, "--help") || zs_arg_flag(argv, i, "-h")) {
             printf("usage: zspace edit --model M --attrs A --add NAME=S [--add NAME=S ...] IMAGE... --out-dir D\n"
-                   "                   [--keep NAME,NAME...] [--detail] [--scale K] [--sharpen S]\n\n"
-                   "Encodes each photo (cropped as the face cache crops faces), adds S times each named\n"
+                   "                   [--keep NAME,NAME...] [--detail] [--crop LEFT,TOP,SIDE] [--scale K]\n"
+                   "                   [--sharpen S]\n\n"
+                   "Encodes each photo (cropped as the face cache crops faces: an aligned CelebA image\n"
+                   "exactly, any other photo its centred square, or with --crop the square of SIDE\n"
+                   "pixels whose top left is at LEFT,TOP: frame the face from hairline to chin, as the\n"
+                   "explorer's Photo tab shows), adds S times each named\n"
                    "attribute vector (1.0 = one full vector; negative removes), decodes, and writes\n"
                    "D/<name>_edit.png (the model's resolution, K times enlarged). --keep orthogonalizes\n"
                    "the edit vectors against the named attributes' vectors, so e.g. adding Smiling keeps\n"
@@ -462,6 +497,12 @@ int zs_cmd_edit(int argc, char **argv)
         if (zs_arg_str(argc, argv, &i, "--keep", &keep_s, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--scale", &scale, &bad)) continue;
         if (sharpen_arg(argc, argv, &i, &bad)) continue;
+        const char *crop_s;
+        if (zs_arg_str(argc, argv, &i, "--crop", &crop_s, &bad)) {
+            if (!bad && !crop_arg("edit", crop_s, crop_rect)) bad = 1;
+            have_crop = 1;
+            continue;
+        }
         if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "zspace edit: unknown option '%s'\n", argv[i]);
             bad = 1;
@@ -499,10 +540,26 @@ int zs_cmd_edit(int argc, char **argv)
         zs_latent_add(Z, delta, v, add_s[a], delta);
     }
     for (int k = 0; k < nimg; k++) {
-        if (!photo_encode("edit", &mc, imgs[k], x, mu)) {
+        /* the photo is read once: its crop (given or guessed) feeds the encoder and --detail */
+        zs_image photo;
+        zs_crop crop;
+        if (zs_image_load(&photo, imgs[k]) != ZS_OK) {
+            fprintf(stderr, "zspace edit: %s (skipped)\n", zs_last_error());
             failed++;
             continue;
         }
+        if (!photo_crop_for("edit", imgs[k], &photo, have_crop ? crop_rect : NULL, &crop)) {
+            zs_image_free(&photo);
+            failed++;
+            continue;
+        }
+        if (zs_photo_face_at(&photo, crop, S, x) != ZS_OK) {
+            fprintf(stderr, "zspace edit: %s: %s (skipped)\n", imgs[k], zs_last_error());
+            zs_image_free(&photo);
+            failed++;
+            continue;
+        }
+        zs_vae_encode(mc.inf, x, 1, mu, NULL);
         zs_latent_add(Z, mu, delta, 1.0f, z);
         zs_vae_decode(mc.inf, z, 1, d1);
         char path[4096];
@@ -512,14 +569,8 @@ int zs_cmd_edit(int argc, char **argv)
         out_name(path, sizeof path, out_dir, imgs[k], "_edit.png");
         if (!grid_write("edit", &g, path)) failed++;
         if (detail) {
-            zs_image photo, res;
-            if (zs_image_load(&photo, imgs[k]) != ZS_OK) {
-                fprintf(stderr, "zspace edit: %s\n", zs_last_error());
-                failed++;
-                continue;
-            }
+            zs_image res;
             zs_vae_decode(mc.inf, mu, 1, d0);
-            zs_crop crop = zs_photo_crop(photo.w, photo.h, zs_crop_celeba());
             if (zs_detail_edit(&photo, crop, d0, d1, S, &res) != ZS_OK) {
                 fprintf(stderr, "zspace edit: %s: %s\n", imgs[k], zs_last_error());
                 failed++;
@@ -533,8 +584,8 @@ int zs_cmd_edit(int argc, char **argv)
                 }
                 zs_image_free(&res);
             }
-            zs_image_free(&photo);
         }
+        zs_image_free(&photo);
     }
     free(x);
     free(d0);
