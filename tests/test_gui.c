@@ -608,16 +608,21 @@ static const char *PHOTO_TYPE_SCRIPT =
     "print photo\n"
     "wait 1\n";
 
-static void test_photo(lib *L)
+/* The CelebA JPEG the photo tests use (its path in jpg), or 0 and "SKIPPED" without the slice. */
+static int photo_face(const char *part, char *jpg, size_t n, zs_image *im)
 {
     const char *dir = getenv("ZS_CELEBA_DIR") ? getenv("ZS_CELEBA_DIR") : ZS_CELEBA_DIR;   /* env overrides */
+    snprintf(jpg, n, "%s/img_align_celeba/162792.jpg", dir);
+    if (zs_image_load(im, jpg) == ZS_OK) return 1;
+    fprintf(stderr, "%s: SKIPPED (no %s)\n", part, jpg);
+    return 0;
+}
+
+static void test_photo(lib *L)
+{
     char jpg[1024];
-    snprintf(jpg, sizeof jpg, "%s/img_align_celeba/162792.jpg", dir);
     zs_image im;
-    if (zs_image_load(&im, jpg) != ZS_OK) {
-        fprintf(stderr, "photo tab: SKIPPED (no %s)\n", jpg);
-        return;
-    }
+    if (!photo_face("photo tab", jpg, sizeof jpg, &im)) return;
     char script[8192], path[600], args[2048], *out, *err;
     snprintf(path, sizeof path, "%s/broken.jpg", g_tmp);
     write_text(path, "this is not a JPEG, whatever its name says\n");
@@ -787,14 +792,9 @@ static int get_crop(const char *s, double *x0, double *y0, double *side, int *us
 
 static void test_photo_crop(lib *L)
 {
-    const char *dir = getenv("ZS_CELEBA_DIR") ? getenv("ZS_CELEBA_DIR") : ZS_CELEBA_DIR;
     char jpg[1024];
-    snprintf(jpg, sizeof jpg, "%s/img_align_celeba/162792.jpg", dir);
     zs_image face;
-    if (zs_image_load(&face, jpg) != ZS_OK) {
-        fprintf(stderr, "photo crop: SKIPPED (no %s)\n", jpg);
-        return;
-    }
+    if (!photo_face("photo crop", jpg, sizeof jpg, &face)) return;
     /* 300 x 400, grey, the 178 x 218 face at (61, 91): the guess is the square (0, 50, 300) */
     zs_image big = {300, 400, zs_xmalloc((size_t)300 * 400 * 3)};
     memset(big.rgb, 120, (size_t)300 * 400 * 3);
