@@ -312,6 +312,24 @@ int main(int argc, char **argv)
     }
     CHECK(run(&o, "interp --model '%s' '%s' --out x.png", model, a_jpg) == 2);
     free(o);
+    /* --crop-a / --crop-b: A's guessed square changes nothing; another square for B changes B's end only */
+    CHECK(run(&o, "interp --model '%s' '%s' '%s' --steps 5 --crop-a 15,40,148 --crop-b 40,70,100 --out strip_c.png",
+              model, a_jpg, b_jpg) == 0);
+    free(o);
+    if (load_png("strip.png", &s) && load_png("strip_c.png", &sl)) {
+        double da = 0, db = 0;
+        for (int y = 0; y < 64; y++) {
+            da += mean_abs_diff(s.rgb + (size_t)y * s.w * 3, sl.rgb + (size_t)y * sl.w * 3, 192);
+            db += mean_abs_diff(s.rgb + ((size_t)y * s.w + 4 * 64) * 3, sl.rgb + ((size_t)y * sl.w + 4 * 64) * 3, 192);
+        }
+        CHECKF(da == 0 && db / 64 > 5, "interp --crop-a/b: A's end moved by %g, B's by %g", da / 64, db / 64);
+        zs_image_free(&s);
+        zs_image_free(&sl);
+    } else CHECKF(0, "interp --crop: no strip");
+    CHECK(run(&o, "walk --model '%s' --attrs attrs.safetensors --x Smiling --y Male '%s' --crop 1,2,x --out w.png",
+              model, a_jpg) == 2 &&
+          has(o, "--crop '1,2,x': want LEFT,TOP,SIDE"));
+    free(o);
 
     /* sample: grid, norms, determinism by seed, fitted mode */
     CHECK(run(&o, "sample --model '%s' --count 6 --radius 1 --seed 3 --out s1.png", model) == 0 &&

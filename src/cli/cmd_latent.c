@@ -91,27 +91,28 @@ static int attr_list(const char *cmd, const char *s, int *out)
     return n;
 }
 
-/* Encode a photo to mu; 0 with a message on failure. */
-static int photo_encode(const char *cmd, model_ctx *mc, const char *path, float *x, float *mu)
-{
-    if (zs_photo_load_face(path, zs_crop_celeba(), mc->S, x) != ZS_OK) {
-        fprintf(stderr, "zspace %s: %s (skipped)\n", cmd, zs_last_error());
-        return 0;
-    }
-    zs_vae_encode(mc->inf, x, 1, mu, NULL);
-    return 1;
-}
-
 /* --crop X,Y,SIDE: the face's square in the photo's pixels (left, top, side). */
-static int crop_arg(const char *cmd, const char *s, double r[3])
+static int crop_arg(const char *cmd, const char *opt, const char *s, double r[3])
 {
     char end;
     if (sscanf(s, "%lf,%lf,%lf%c", &r[0], &r[1], &r[2], &end) != 3 || !isfinite(r[0]) || !isfinite(r[1]) ||
         !(r[2] >= 1 && r[2] < 1e6) || fabs(r[0]) > 1e6 || fabs(r[1]) > 1e6) {
-        fprintf(stderr, "zspace %s: --crop '%s': want LEFT,TOP,SIDE in pixels, e.g. 120,180,300 (SIDE >= 1)\n", cmd,
+        fprintf(stderr, "zspace %s: %s '%s': want LEFT,TOP,SIDE in pixels, e.g. 120,180,300 (SIDE >= 1)\n", cmd, opt,
                 s);
         return 0;
     }
+    return 1;
+}
+
+/* The option `opt` (--crop, --crop-a, ...) at argv[*i]: 1 when it was that one
+ * (then *have = 1 and rect filled, or *bad set). */
+static int crop_opt(const char *cmd, const char *opt, int argc, char **argv, int *i, double rect[3], int *have,
+                    int *bad)
+{
+    const char *v;
+    if (!zs_arg_str(argc, argv, i, opt, &v, bad)) return 0;
+    if (!*bad && !crop_arg(cmd, opt, v, rect)) *bad = 1;
+    *have = 1;
     return 1;
 }
 
@@ -129,6 +130,33 @@ static int photo_crop_for(const char *cmd, const char *path, const zs_image *pho
         return 0;
     }
     *out = zs_crop_from_rect(photo->w, photo->h, rect[0], rect[1], rect[2]);
+    return 1;
+}
+
+/* Encode a photo to mu, cropped at rect (--crop; NULL: zs_photo_crop's guess);
+ * x gets the model's input. With photo non-NULL the image is handed to the
+ * caller (to free) and its crop put in *crop. 0 with a message on failure. */
+static int photo_encode(const char *cmd, model_ctx *mc, const char *path, const double *rect, float *x, float *mu,
+                        zs_image *photo, zs_crop *crop)
+{
+    zs_image im;
+    zs_crop c;
+    if (zs_image_load(&im, path) != ZS_OK) {
+        fprintf(stderr, "zspace %s: %s (skipped)\n", cmd, zs_last_error());
+        return 0;
+    }
+    if (!photo_crop_for(cmd, path, &im, rect, &c)) {
+        zs_image_free(&im);
+        return 0;
+    }
+    if (zs_photo_face_at(&im, c, mc->S, x) != ZS_OK) {
+        fprintf(stderr, "zspace %s: %s: %s (skipped)\n", cmd, path, zs_last_error());
+        zs_image_free(&im);
+        return 0;
+    }
+    zs_vae_encode(mc->inf, x, 1, mu, NULL);
+    if (photo) *photo = im, *crop = c;
+    else zs_image_free(&im);
     return 1;
 }
 
@@ -497,12 +525,7 @@ int zs_cmd_edit(int argc, char **argv)
         if (zs_arg_str(argc, argv, &i, "--keep", &keep_s, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--scale", &scale, &bad)) continue;
         if (sharpen_arg(argc, argv, &i, &bad)) continue;
-        const char *crop_s;
-        if (zs_arg_str(argc, argv, &i, "--crop", &crop_s, &bad)) {
-            if (!bad && !crop_arg("edit", crop_s, crop_rect)) bad = 1;
-            have_crop = 1;
-            continue;
-        }
+        if (crop_opt("edit", "--crop", argc, argv, &i, crop_rect, &have_crop, &bad)) continue;
         if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "zspace edit: unknown option '%s'\n", argv[i]);
             bad = 1;
@@ -543,23 +566,10 @@ int zs_cmd_edit(int argc, char **argv)
         /* the photo is read once: its crop (given or guessed) feeds the encoder and --detail */
         zs_image photo;
         zs_crop crop;
-        if (zs_image_load(&photo, imgs[k]) != ZS_OK) {
-            fprintf(stderr, "zspace edit: %s (skipped)\n", zs_last_error());
+        if (!photo_encode("edit", &mc, imgs[k], have_crop ? crop_rect : NULL, x, mu, &photo, &crop)) {
             failed++;
             continue;
         }
-        if (!photo_crop_for("edit", imgs[k], &photo, have_crop ? crop_rect : NULL, &crop)) {
-            zs_image_free(&photo);
-            failed++;
-            continue;
-        }
-        if (zs_photo_face_at(&photo, crop, S, x) != ZS_OK) {
-            fprintf(stderr, "zspace edit: %s: %s (skipped)\n", imgs[k], zs_last_error());
-            zs_image_free(&photo);
-            failed++;
-            continue;
-        }
-        zs_vae_encode(mc.inf, x, 1, mu, NULL);
         zs_latent_add(Z, mu, delta, 1.0f, z);
         zs_vae_decode(mc.inf, z, 1, d1);
         char path[4096];
@@ -605,14 +615,17 @@ int zs_cmd_sweep(int argc, char **argv)
     const char *model = NULL, *attrs = NULL, *out = NULL, *attr_s = NULL, *keep_s = NULL;
     double from = 0, to = 2;
     long steps = 6, scale = 1;
-    int bad = 0, nimg = 0;
+    int bad = 0, nimg = 0, have_crop = 0;
+    double crop_rect[3];
     const char **imgs = zs_xcalloc((size_t)argc, sizeof *imgs);
     for (int i = 1; i < argc && !bad; i++) {
         if (zs_arg_flag(argv, i, "--help") || zs_arg_flag(argv, i, "-h")) {
             printf("usage: zspace sweep --model M --attrs A --attr NAME [--from 0] [--to 2] [--steps 6]\n"
-                   "                    [--keep NAME,...] [--scale K] [--sharpen S] IMAGE... --out grid.png\n\n"
+                   "                    [--keep NAME,...] [--crop LEFT,TOP,SIDE] [--scale K] [--sharpen S]\n"
+                   "                    IMAGE... --out grid.png\n\n"
                    "One row per photo: its crop, then its decode with the attribute vector added at\n"
-                   "strengths from..to in `steps` even steps (like the facenet wiki's add_smile.png).\n");
+                   "strengths from..to in `steps` even steps (like the facenet wiki's add_smile.png).\n"
+                   "--crop frames the face in every photo as in `zspace edit`.\n");
             free(imgs);
             return 0;
         }
@@ -626,6 +639,7 @@ int zs_cmd_sweep(int argc, char **argv)
         if (zs_arg_int(argc, argv, &i, "--steps", &steps, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--scale", &scale, &bad)) continue;
         if (sharpen_arg(argc, argv, &i, &bad)) continue;
+        if (crop_opt("sweep", "--crop", argc, argv, &i, crop_rect, &have_crop, &bad)) continue;
         if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "zspace sweep: unknown option '%s'\n", argv[i]);
             bad = 1;
@@ -664,7 +678,7 @@ int zs_cmd_sweep(int argc, char **argv)
     grid g;
     grid_init(&g, nimg, (int)steps + 1, mc.S, (int)scale);
     for (int r = 0; r < nimg; r++) {
-        if (!photo_encode("sweep", &mc, imgs[r], x, mu)) {
+        if (!photo_encode("sweep", &mc, imgs[r], have_crop ? crop_rect : NULL, x, mu, NULL, NULL)) {
             failed++;
             continue;
         }
@@ -779,11 +793,13 @@ int zs_cmd_walk(int argc, char **argv)
     const char *model = NULL, *attrs = NULL, *out = NULL, *xs = NULL, *ys = NULL, *img = NULL, *lat = NULL;
     double range = 2;
     long n = 7, scale = 1;
-    int bad = 0;
+    int bad = 0, have_crop = 0;
+    double crop_rect[3];
     for (int i = 1; i < argc && !bad; i++) {
         if (zs_arg_flag(argv, i, "--help") || zs_arg_flag(argv, i, "-h")) {
             printf("usage: zspace walk --model M --attrs A --x NAME --y NAME [--range 2] [--n 7]\n"
-                   "                   [IMAGE | --latents L] [--scale K] [--sharpen S] --out grid.png\n\n"
+                   "                   [IMAGE [--crop LEFT,TOP,SIDE] | --latents L] [--scale K] [--sharpen S]\n"
+                   "                   --out grid.png\n\n"
                    "An N x N grid of decodes around a centre, z = centre + a vx + b vy with a (columns,\n"
                    "left to right) and b (rows, top to bottom) from -range to +range, vx and vy the two\n"
                    "attribute vectors: the classic picture of a VAE's latent manifold. The centre is the\n"
@@ -798,6 +814,7 @@ int zs_cmd_walk(int argc, char **argv)
         if (zs_arg_str(argc, argv, &i, "--latents", &lat, &bad)) continue;
         if (zs_arg_float(argc, argv, &i, "--range", &range, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--n", &n, &bad)) continue;
+        if (crop_opt("walk", "--crop", argc, argv, &i, crop_rect, &have_crop, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--scale", &scale, &bad)) continue;
         if (sharpen_arg(argc, argv, &i, &bad)) continue;
         if (argv[i][0] == '-' && argv[i][1]) {
@@ -838,7 +855,7 @@ int zs_cmd_walk(int argc, char **argv)
     float *c = zs_xcalloc((size_t)Z, sizeof(float)), *z = zs_xmalloc(sizeof(float) * Z);
     int ok = 1;
     if (img) {
-        ok = photo_encode("walk", &mc, img, x, c);
+        ok = photo_encode("walk", &mc, img, have_crop ? crop_rect : NULL, x, c, NULL, NULL);
     } else if (lat) {
         zs_latents L;
         ok = latents_get("walk", &mc, NULL, lat, 0, &L);
@@ -877,11 +894,13 @@ int zs_cmd_interp(int argc, char **argv)
 {
     const char *model = NULL, *out = NULL, *ab[2] = {NULL, NULL};
     long steps = 8, scale = 1;
-    int bad = 0, nimg = 0, lerp = 0;
+    int bad = 0, nimg = 0, lerp = 0, have_crop[2] = {0, 0};
+    double crop_rect[2][3];
     for (int i = 1; i < argc && !bad; i++) {
         if (zs_arg_flag(argv, i, "--help") || zs_arg_flag(argv, i, "-h")) {
             printf("usage: zspace interp --model M A.jpg B.jpg [--steps 8] [--lerp | --slerp] [--scale K]\n"
-                   "                     [--sharpen S] --out strip.png\n\n"
+                   "                     [--crop-a LEFT,TOP,SIDE] [--crop-b LEFT,TOP,SIDE] [--sharpen S]\n"
+                   "                     --out strip.png\n\n"
                    "Encodes both photos and decodes `steps` points from A to B (ends included) into one\n"
                    "strip. --slerp (default) follows the great circle, its norm going linearly from |A|\n"
                    "to |B|, as samples of the prior sit on a shell; --lerp takes the straight line.\n"
@@ -901,6 +920,8 @@ int zs_cmd_interp(int argc, char **argv)
         if (zs_arg_int(argc, argv, &i, "--steps", &steps, &bad)) continue;
         if (zs_arg_int(argc, argv, &i, "--scale", &scale, &bad)) continue;
         if (sharpen_arg(argc, argv, &i, &bad)) continue;
+        if (crop_opt("interp", "--crop-a", argc, argv, &i, crop_rect[0], &have_crop[0], &bad)) continue;
+        if (crop_opt("interp", "--crop-b", argc, argv, &i, crop_rect[1], &have_crop[1], &bad)) continue;
         if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "zspace interp: unknown option '%s'\n", argv[i]);
             bad = 1;
@@ -927,7 +948,8 @@ int zs_cmd_interp(int argc, char **argv)
     int Z = mc.Z, rc = 1;
     float *x = zs_xmalloc(sizeof(float) * mc.img), *y = zs_xmalloc(sizeof(float) * mc.img);
     float *za = zs_xmalloc(sizeof(float) * Z), *zb = zs_xmalloc(sizeof(float) * Z), *z = zs_xmalloc(sizeof(float) * Z);
-    if (photo_encode("interp", &mc, ab[0], x, za) && photo_encode("interp", &mc, ab[1], x, zb)) {
+    if (photo_encode("interp", &mc, ab[0], have_crop[0] ? crop_rect[0] : NULL, x, za, NULL, NULL) &&
+        photo_encode("interp", &mc, ab[1], have_crop[1] ? crop_rect[1] : NULL, x, zb, NULL, NULL)) {
         grid g;
         grid_init(&g, 1, (int)steps, mc.S, (int)scale);
         printf("%s from %s to %s\n", lerp ? "lerp" : "slerp", ab[0], ab[1]);
