@@ -457,9 +457,8 @@ static void restart_decoder(zs_app *a)
     if (a->have_photo) {   /* the new worker has not read the photo yet */
         a->photo_reload = 1;
         a->photo_loading = 1;
-        a->photo_cropping = 0;
         zs_decoder_load_photo(a->dec, a->photo_path, ++a->photo_gen_req, a->max_tex,
-                              a->photo_crop_user ? &a->photo_crop : NULL);
+                              zs_app_crop_is_users(a) ? &a->photo_crop : NULL);
     }
 }
 
@@ -838,14 +837,22 @@ void zs_app_load_photo_crop(zs_app *a, const char *path, const zs_crop *crop)
     zs_app_message(a, 0, "Photo: reading %s ...", p);
 }
 
+/* The photo's crop as zs_photo_crop guesses it (what a photo loaded without a crop gets). */
+static zs_crop crop_guess(const zs_app *a) { return zs_photo_crop(a->photo_w, a->photo_h, zs_crop_celeba()); }
+
+int zs_app_crop_is_users(const zs_app *a)
+{
+    zs_crop g = crop_guess(a);
+    return a->have_photo && memcmp(&g, &a->photo_crop, sizeof g) != 0;
+}
+
+/* The decoder reports itself busy until the new crop's result is polled
+ * (script.c's idle), so no flag of our own says a crop is on its way. */
 void zs_app_set_crop(zs_app *a, const zs_crop *c)
 {
     if (!a->dec || !a->have_photo || a->photo_loading) return;   /* a new photo is coming: its own crop */
-    zs_crop guess = zs_photo_crop(a->photo_w, a->photo_h, zs_crop_celeba());
-    a->photo_crop = c ? zs_crop_clamp(*c, a->photo_w, a->photo_h) : guess;
-    a->photo_crop_user = c != NULL;
+    a->photo_crop = c ? zs_crop_clamp(*c, a->photo_w, a->photo_h) : crop_guess(a);
     zs_decoder_load_photo(a->dec, NULL, ++a->photo_gen_req, a->max_tex, &a->photo_crop);
-    a->photo_cropping = 1;
 }
 
 /* photo.jpg -> photo_zspace.png in the same directory */
@@ -904,7 +911,7 @@ static void take_photo(zs_app *a)
 {
     zs_photo_result r;
     if (a->dec && zs_decoder_poll_photo(a->dec, &r)) {
-        if (r.gen == a->photo_gen_req) a->photo_loading = a->photo_cropping = 0;
+        if (r.gen == a->photo_gen_req) a->photo_loading = 0;
         if (!r.ok) {
             /* the message names the file; what was shown stays */
             zs_app_message(a, 1, "Photo: cannot load it: %s%s", r.msg,
@@ -923,8 +930,6 @@ static void take_photo(zs_app *a)
             snprintf(a->photo_path, sizeof a->photo_path, "%s", r.path);
             a->photo_w = r.photo.w, a->photo_h = r.photo.h;
             a->photo_crop = r.crop;
-            zs_crop guess = zs_photo_crop(r.photo.w, r.photo.h, zs_crop_celeba());
-            a->photo_crop_user = memcmp(&guess, &r.crop, sizeof guess) != 0;
             a->photo_ms = r.ms;
             zs_tex_update(a->tex_crop, 0, 0, a->S, a->S, r.face);
             tex_put(a, &a->tex_photo, &a->tex_photo_w, &a->tex_photo_h, r.photo.w, r.photo.h, r.photo.rgb);

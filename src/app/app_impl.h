@@ -92,8 +92,6 @@ typedef struct zs_app {
     int have_photo;                      /* a photo was loaded (photo_gen) */
     uint64_t photo_gen, photo_gen_req;   /* shown / last asked for */
     int photo_loading;                   /* a load is on its way */
-    int photo_cropping;                  /* a new crop of the same photo is on its way */
-    int photo_crop_user;                 /* photo_crop is the user's framing, not the guess */
     char photo_path[PATH_MAX];           /* the photo shown */
     char photo_box[PATH_MAX];            /* the path text box */
     char save_box[PATH_MAX];             /* where Save writes */
@@ -275,6 +273,8 @@ void zs_app_load_photo_crop(zs_app *a, const char *path, const zs_crop *crop);
 /* Frame the photo's face anew: the crop c (clamped), or c NULL for the guess
  * again; the worker crops and encodes the photo it holds. */
 void zs_app_set_crop(zs_app *a, const zs_crop *c);
+/* photo_crop is the user's framing, not zs_photo_crop's guess for the photo. */
+int zs_app_crop_is_users(const zs_app *a);
 /* Write what the centre shows as edited (keep-detail image or S x S edit) to the save box's path. */
 void zs_app_save(zs_app *a);
 /* The Photo tab's picture is shown (else the gallery face's). */

@@ -101,6 +101,20 @@ static void sleep_ms(int ms)
     if (ms > 0) nanosleep(&(struct timespec){ms / 1000, (long)(ms % 1000) * 1000000L}, NULL);
 }
 
+/* d->x holds the photo's crop `crop`: encode it, keep its latent and plain
+ * decode for requests keyed by the result's gen, and put the crop's pixels
+ * in the result. */
+static void encode_photo(zs_decoder *d, zs_crop crop, zs_photo_result *r)
+{
+    r->ok = 1;
+    zs_vae_encode(d->inf, d->x, 1, d->photo_mu, NULL);
+    zs_vae_decode(d->inf, d->photo_mu, 1, d->photo_d0);
+    d->photo_gen = r->gen;
+    d->photo_crop = r->crop = crop;
+    r->face = zs_xmalloc(d->npix);
+    zs_face_from_chw(d->x, d->S, r->face);
+}
+
 /* The held photo cropped again (path "" in zs_decoder_load_photo): no file
  * read, no copy of the photo in the result. */
 static void do_recrop(zs_decoder *d, zs_crop crop, zs_photo_result *r)
@@ -116,14 +130,8 @@ static void do_recrop(zs_decoder *d, zs_crop crop, zs_photo_result *r)
         msgf(r->msg, sizeof r->msg, "%s: %s", d->photo_path, zs_last_error());
         return;
     }
-    r->ok = 1;
-    zs_vae_encode(d->inf, d->x, 1, d->photo_mu, NULL);
-    zs_vae_decode(d->inf, d->photo_mu, 1, d->photo_d0);
-    d->photo_gen = r->gen;
-    d->photo_crop = r->crop = crop;
+    encode_photo(d, crop, r);
     r->photo = (zs_image){d->photo.w, d->photo.h, NULL};
-    r->face = zs_xmalloc(d->npix);
-    zs_face_from_chw(d->x, d->S, r->face);
 }
 
 /* A new photo read, cropped (crop, clamped, or zs_photo_crop's guess) and
@@ -148,16 +156,10 @@ static void read_photo(zs_decoder *d, const char *path, int max_side, const zs_c
         zs_image_free(&im);
         return;
     }
-    r->ok = 1;
-    zs_vae_encode(d->inf, d->x, 1, d->photo_mu, NULL);
-    zs_vae_decode(d->inf, d->photo_mu, 1, d->photo_d0);
+    encode_photo(d, c, r);
     zs_image_free(&d->photo);   /* only now: a photo that cannot be read leaves the old one */
     d->photo = im;
-    d->photo_gen = r->gen;
-    d->photo_crop = r->crop = c;
     snprintf(d->photo_path, sizeof d->photo_path, "%s", path);
-    r->face = zs_xmalloc(d->npix);
-    zs_face_from_chw(d->x, d->S, r->face);
     r->photo = (zs_image){im.w, im.h, zs_xmalloc((size_t)im.w * im.h * 3)};
     memcpy(r->photo.rgb, im.rgb, (size_t)im.w * im.h * 3);
 }

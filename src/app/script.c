@@ -297,7 +297,7 @@ static void print(zs_script *s, zs_app *a, const cmd *c)
         printf("photo_save %s\n", a->save_box);
         double x0 = 0, y0 = 0, sd = 0;
         if (a->have_photo) zs_crop_rect(a->photo_crop, a->photo_w, a->photo_h, &x0, &y0, &sd);
-        printf("photo_crop x0=%.2f y0=%.2f side=%.2f user=%d\n", x0, y0, sd, a->photo_crop_user);
+        printf("photo_crop x0=%.2f y0=%.2f side=%.2f user=%d\n", x0, y0, sd, zs_app_crop_is_users(a));
         if (a->message[0]) printf("message %s %s\n", a->message_err ? "error" : "ok", a->message);
     } else if (strcmp(c->a, "train") == 0) {
         const zs_tv_view *v = &a->tview;
@@ -367,7 +367,7 @@ static int idle(const zs_app *a)
             return 0;
     if (a->fitting || zs_anview_busy(a)) return 0;
     if (a->tview.saving || a->tview.stopping || a->tview.recomputing) return 0;
-    return !a->dirty && a->stamp_shown == a->stamp_posted && !a->photo_loading && !a->photo_cropping && !a->saving &&
+    return !a->dirty && a->stamp_shown == a->stamp_posted && !a->photo_loading && !a->saving &&
            !(a->dec && zs_decoder_get_stats(a->dec).busy);
 }
 

@@ -185,7 +185,7 @@ void zs_session_save(zs_app *a)
         char abs[PATH_MAX];
         const char *p = a->photo_path[0] != '/' && realpath(a->photo_path, abs) ? abs : a->photo_path;
         put(&b, "face photo %s\n", p);
-        if (a->photo_crop_user)
+        if (zs_app_crop_is_users(a))
             put(&b, "photo_crop %.9g %.9g %.9g\n", (double)a->photo_crop.cx, (double)a->photo_crop.cy,
                 (double)a->photo_crop.side);
     } else if (a->current >= 0) put(&b, "face gallery %d\n", a->current);

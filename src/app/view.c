@@ -136,17 +136,17 @@ static void edit_summary(zs_app *a, char *buf, size_t size)
     if (a->nkeep && n < (int)size - 2) snprintf(buf + n, size - (size_t)n, ")");
 }
 
-/* Framing the face: a drag on the picture moves the crop, the wheel zooms
- * (smaller square: the face larger). On the model's input the picture
- * follows the mouse (the square moves the other way, px_per_screen photo
- * pixels per window pixel); on the whole photo (follow) the square does. */
-static void crop_drag(zs_app *a, const char *name, ui_rect r, double px_per_screen, int follow)
+/* Framing the face: a drag on the picture r moves the crop, the wheel zooms
+ * (smaller square: the face larger). On the model's input (r shows the
+ * crop) the picture follows the mouse, so the square moves the other way;
+ * on the whole photo (follow: r shows all of it) the square follows. */
+static void crop_drag(zs_app *a, const char *name, ui_rect r, int follow)
 {
     int dx, dy, wheel;
-    if (!ui_drag_area(a->ui, name, r, &dx, &dy, &wheel) || a->photo_loading) return;
+    if (!ui_drag_area(a->ui, name, r, &dx, &dy, &wheel) || r.w <= 0) return;
     double x0, y0, sd;
     zs_crop_rect(a->photo_crop, a->photo_w, a->photo_h, &x0, &y0, &sd);
-    double k = follow ? px_per_screen : -sd / r.w;
+    double k = follow ? (double)a->photo_w / r.w : -sd / r.w;   /* photo pixels per window pixel */
     x0 += dx * k, y0 += dy * k;
     if (wheel) {
         double ns = sd * pow(0.9, wheel);
@@ -182,7 +182,7 @@ static void photo_centre(zs_app *a, ui_rect ro, ui_rect re, int side)
                                       (int)lround(sd / k)},
                         st->accent, 2);
             ui_pop_clip(ui);
-            crop_drag(a, "photo", fo, k, 1);
+            crop_drag(a, "photo", fo, 1);
         }
         if (a->have_detail && ready) {
             ui_draw_image(ui, fe, (ui_image){a->tex_detail, 0, 0, 1, 1, 0});
@@ -194,7 +194,7 @@ static void photo_centre(zs_app *a, ui_rect ro, ui_rect re, int side)
         ui_draw_text_in(ui, (ui_rect){re.x - st->spacing, y, side, st->row_h}, edited ? "Edit" : "Reconstruction",
                         st->text, -1);
         face_box(ui, "image/crop", ro, a->tex_crop, 1, "", 0);
-        crop_drag(a, "crop", ro, 0, 0);
+        crop_drag(a, "crop", ro, 0);
         face_box(ui, "image/edit", re, a->tex_edit, ready, "encoding...", a->sharpen);
     }
     int ytext = ro.y + side + st->pad;
@@ -203,7 +203,7 @@ static void photo_centre(zs_app *a, ui_rect ro, ui_rect re, int side)
     double x0, y0, sd;
     zs_crop_rect(a->photo_crop, a->photo_w, a->photo_h, &x0, &y0, &sd);
     zs_strf(buf, sizeof buf, "%s   %dx%d   crop %.0f px square at (%.0f, %.0f)%s -> %dx%d", a->photo_path,
-            a->photo_w, a->photo_h, sd, x0, y0, a->photo_crop_user ? ", yours" : "", a->S, a->S);
+            a->photo_w, a->photo_h, sd, x0, y0, zs_app_crop_is_users(a) ? ", yours" : "", a->S, a->S);
     ui_label_wrap(ui, buf, st->text);
     if (edited) {
         edit_summary(a, buf, sizeof buf);
@@ -669,7 +669,7 @@ static void photo_tab(zs_app *a)
     if (!a->have_photo) ui->disabled = 1;
     if (ui_toggle(ui, "Keep detail", &a->keep_detail)) a->dirty = 1;
     int was = ui->disabled;
-    if (!a->photo_crop_user) ui->disabled = 1;
+    if (!zs_app_crop_is_users(a)) ui->disabled = 1;
     if (ui_button(ui, "Reset crop")) zs_app_set_crop(a, NULL);
     ui->disabled = was;
     if (ui_button(ui, "Save PNG")) zs_app_save(a);
