@@ -10,6 +10,12 @@ foreach(mode wide narrow)
   else()
     set(env ZS_SIMD_NARROW=0)
   endif()
+  # the run really takes the tiles named: without this both runs could be the wide ones
+  execute_process(COMMAND ${CMAKE_COMMAND} -E env ${env} "${ZSPACE}" --version OUTPUT_VARIABLE version)
+  if(mode STREQUAL narrow AND NOT version MATCHES "AVX2 inference tiles")
+    message(FATAL_ERROR "ZS_SIMD_NARROW=1 did not give the narrow tiles: ${version}")
+  endif()
+  set(tiles_${mode} "${version}")
   execute_process(COMMAND ${CMAKE_COMMAND} -E env ${env}
     "${ZSPACE}" sample --model "${MODEL}" --count 16 --seed 7 --out "${OUT}/sample_${mode}.png"
     RESULT_VARIABLE rc OUTPUT_QUIET)
@@ -31,4 +37,4 @@ foreach(f sample.png enc.safetensors)
     message(FATAL_ERROR "${a} and ${b} differ: the narrow tiles do not compute what the wide ones do")
   endif()
 endforeach()
-message(STATUS "sample and encode: the same bytes with wide and narrow tiles")
+message(STATUS "sample and encode: the same bytes with ${tiles_wide} and ${tiles_narrow}")

@@ -8,7 +8,6 @@
  *     max_i |analytic_i - numeric_i| / max_i |numeric_i|  <= 2e-3
  * over 40 randomly chosen coordinates per tensor. Fast vs reference paths
  * agree to a relative error <= 1e-5 (summation order only). */
-#include "nn/simd.h"
 #include "testutil.h"
 #include "zspace/nn.h"
 
@@ -539,10 +538,11 @@ static void test_table(void)
 int main(void)
 {
     zs_blas_init();
-    /* tests/nn.cmake runs this twice, the second time with the tiles of an AVX2-only CPU */
+    /* tests/nn.cmake runs this twice, the second time with the tiles of an AVX2-only CPU:
+     * conv.c's own choice, the one the checks below exercise */
     const char *narrow = getenv("ZS_SIMD_NARROW");
-    if (narrow && strcmp(narrow, "1") == 0) CHECK(!zs_simd_wide());
-    printf("tiles: %s\n", zs_simd_wide() ? "wide (AVX-512)" : "narrow (AVX2 and older)");
+    if (narrow && strcmp(narrow, "1") == 0) CHECK(!zs_nn_wide_tiles());
+    printf("tiles: %s\n", zs_nn_wide_tiles() ? "wide (AVX-512)" : "narrow (AVX2 and older)");
     /* encoder-like, decoder-like and odd shapes */
     test_conv((zs_conv_shape){2, 3, 8, 8, 4, 4, 4, 2, 1}, 0);
     test_conv((zs_conv_shape){3, 2, 7, 5, 3, 3, 3, 1, 1}, 1);

@@ -196,6 +196,11 @@ const zs_tensor_info *zs_table_find(const zs_param_table *pt, const char *name);
  * uniform from the counter RNG keyed by seed and tensor name). */
 void zs_table_init_params(const zs_param_table *pt, float *params, uint64_t seed);
 
+/* 1 when the inference kernels take their AVX-512 register tiles (8 x 16),
+ * 0 for the narrower ones of AVX2 and older CPUs (or ZS_SIMD_NARROW=1):
+ * what src/nn/conv.c itself decided, for --version and the tests. */
+int zs_nn_wide_tiles(void);
+
 #ifdef __cplusplus
 }
 #endif

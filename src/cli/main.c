@@ -2,6 +2,7 @@
  * `zspace` alone or `zspace gui ...` opens the explorer (src/app). */
 #include "app/app.h"
 #include "cli.h"
+#include "zspace/nn.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -61,7 +62,8 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("zspace %s (OpenBLAS kernel %s)\n", ZS_VERSION, zs_blas_core());
+        printf("zspace %s (OpenBLAS kernel %s, %s inference tiles)\n", ZS_VERSION, zs_blas_core(),
+               zs_nn_wide_tiles() ? "AVX-512" : "AVX2");
         return 0;
     }
     if (argv[1][0] == '-') {   /* "zspace --photo me.jpg": the explorer's options without the word gui */

@@ -17,6 +17,8 @@
 int zs_conv_oh(const zs_conv_shape *s) { return (s->h + 2 * s->pad - s->kh) / s->stride + 1; }
 int zs_conv_ow(const zs_conv_shape *s) { return (s->w + 2 * s->pad - s->kw) / s->stride + 1; }
 
+int zs_nn_wide_tiles(void) { return zs_simd_wide(); }
+
 /* ---- reference ----------------------------------------------------------- */
 void zs_conv2d_forward_ref(const zs_conv_shape *s, const float *x, const float *w, const float *b, float *y)
 {
