@@ -799,16 +799,13 @@ static void test_photo_crop(lib *L)
     zs_image big = {300, 400, zs_xmalloc((size_t)300 * 400 * 3)};
     memset(big.rgb, 120, (size_t)300 * 400 * 3);
     for (int y = 0; y < face.h; y++) memcpy(big.rgb + ((size_t)(y + 91) * 300 + 61) * 3, face.rgb + (size_t)y * face.w * 3, (size_t)face.w * 3);
-    char script[4096], path[600], sess[600], args[2048], *out, *err;
+    char script[4096], path[600], sess[700], *out, *err;
     snprintf(path, sizeof path, "%s/framed.png", g_tmp);
     CHECK(zs_image_write_png(path, &big) == ZS_OK);
-    snprintf(sess, sizeof sess, "%s/session_crop", g_tmp);
-    remove(sess);
+    snprintf(sess, sizeof sess, "--session %s/session_crop", g_tmp);
+    remove(sess + strlen("--session "));
     snprintf(script, sizeof script, CROP_SCRIPT, g_tmp);
-    snprintf(path, sizeof path, "%s/crop.txt", g_tmp);
-    write_text(path, script);
-    snprintf(args, sizeof args, "--session %s --script %s", sess, path);
-    int rc = run_gui("crop", args, &out, &err);
+    int rc = run_script("crop", "crop", script, sess, &out, &err);
     CHECKF(rc == 0, "exit code %d; stderr: %s", rc, err);
     char *sg = section(out, "guess"), *sz = section(out, "zoom"), *sm = section(out, "moved"), *sd = section(out, "detail");
     double gx, gy, gs, zx, zy, zsd, mx, my, ms, dx, dy, ds;
@@ -857,8 +854,7 @@ static void test_photo_crop(lib *L)
     free(sg), free(sz), free(sm), free(sd), free(out), free(err);
 
     /* the next run restores the photo with its crop; Reset crop goes back to the guess */
-    write_text(path, CROP_SCRIPT2);
-    rc = run_gui("crop2", args, &out, &err);
+    rc = run_script("crop2", "crop2", CROP_SCRIPT2, sess, &out, &err);
     CHECKF(rc == 0, "exit code %d; stderr: %s", rc, err);
     char *sr = section(out, "restored"), *sx = section(out, "reset");
     double rx, ry, rs;
